@@ -64,7 +64,7 @@ class RunResult:
             "design": spec.design,
             "replicate": spec.replicate,
             "seed": spec.seed,
-            **{f"param:{k}": v for k, v in spec.varied.items()},
+            **spec.varied,
             "status": "failed",
             "error": error,
         }
