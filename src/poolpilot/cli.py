@@ -1,0 +1,199 @@
+"""The command line: ``poolpilot list | validate | show | run | compare | report``.
+
+Exit codes: 0 success, 2 bad input (one line per problem: ``FILE: field.path: what is wrong``),
+1 anything else (including a study in which some runs failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from poolpilot import __version__
+from poolpilot.scenario import (
+    ScenarioError,
+    content_hash,
+    list_presets,
+    load_scenario,
+    parse_assignment,
+    to_data,
+)
+
+BAD_INPUT = 2
+
+
+def _add_study_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replicates", type=int, default=10, help="runs per design (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="study seed (default 0)")
+    p.add_argument("--months", type=int, default=None, help="override the horizon")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a field (dotted path; list items by name); repeatable")
+    p.add_argument("--vary", action="append", default=[], metavar="PATH=V1,V2,...",
+                   help="run every listed value of a field (several --vary make a grid)")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default results/NAME)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--executor", choices=["serial", "process", "dask"], default=None,
+                   help="where runs execute (default: a local process pool)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="send runs to an existing Dask cluster")
+    p.add_argument("--resume", action="store_true", help="run only the runs missing from --out")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="poolpilot",
+        description="Simulate pooled-budget integrated funding pilots and compare their designs.",
+    )
+    p.add_argument("--version", action="version", version=f"poolpilot {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("list", help="the preset scenarios, one line each")
+    s.add_argument("--names", action="store_true", help="names only, space-separated")
+
+    s = sub.add_parser("validate", help="check scenario files; exit 2 with one line per problem")
+    s.add_argument("files", nargs="+", metavar="FILE")
+
+    s = sub.add_parser("show", help="print the resolved scenario (after extends and --set)")
+    s.add_argument("scenario", metavar="SCENARIO")
+    s.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+
+    s = sub.add_parser("run", help="run one design over replicates into a results folder")
+    s.add_argument("scenario", metavar="SCENARIO", help="a scenario file or a preset name")
+    _add_study_options(s)
+
+    s = sub.add_parser("compare", help="designs side by side, with the no-pool baseline")
+    s.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    s.add_argument("--no-baseline", action="store_true", help="do not add the no-pool baseline")
+    _add_study_options(s)
+
+    s = sub.add_parser("report", help="(re)write DIR/report.html from a results folder")
+    s.add_argument("folder", type=Path, metavar="DIR")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return BAD_INPUT
+    except ValueError as err:
+        print(f"poolpilot: {err}", file=sys.stderr)
+        return BAD_INPUT
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    presets = list_presets()
+    if args.names:
+        print(" ".join(name for name, _ in presets))
+        return 0
+    width = max((len(name) for name, _ in presets), default=0)
+    for name, description in presets:
+        print(f"{name:<{width}}  {description}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for file in args.files:
+        try:
+            load_scenario(file)
+        except ScenarioError as err:
+            bad += 1
+            for problem in err.problems:
+                print(problem, file=sys.stderr)
+        else:
+            print(f"{file}: ok")
+    return BAD_INPUT if bad else 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    print(f"# content hash: {content_hash(scenario)}")
+    print(yaml.safe_dump(to_data(scenario), sort_keys=False, width=100), end="")
+    return 0
+
+
+def _vary(items: list[str]) -> dict[str, list[Any]]:
+    out = {}
+    for item in items:
+        path, raw = item.split("=", 1) if "=" in item else (item, "")
+        if not raw:
+            raise ValueError(f"--vary needs path=v1,v2,... (given {item!r})")
+        out[path] = [parse_assignment(f"x={v}")[1] for v in raw.split(",")]
+    return out
+
+
+def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int:
+    from poolpilot import study
+
+    options = dict(
+        replicates=args.replicates, seed=args.seed, months=args.months, overrides=args.overrides,
+        workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+        resume=args.resume, progress="none" if args.quiet else "auto",
+        command=" ".join(["poolpilot", *sys.argv[1:]]),
+    )
+    vary = _vary(args.vary)
+    if vary:
+        options["vary"] = vary
+    name = "compare" if compare else Path(scenarios[0]).stem
+    options["out"] = args.out or Path("results") / name
+    if compare:
+        result = study.compare(scenarios, baseline=not args.no_baseline, **options)
+    else:
+        result = study.run(scenarios[0], **options)
+    _write_report(result.folder)
+    summary = result.summary
+    if not args.quiet or summary.failed or summary.interrupted:
+        print(summary, file=sys.stderr)
+    print(f"results: {result.folder}")
+    if summary.interrupted:
+        return 130
+    return 1 if summary.failed else 0
+
+
+def _write_report(folder: Path | None) -> Path | None:
+    try:
+        from poolpilot import report
+    except ImportError:  # the report module arrives with its own issue
+        return None
+    return report.write_report(folder) if folder else None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _study(args, [args.scenario], compare=False)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    return _study(args, args.scenarios, compare=True)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if not (args.folder / "runs.parquet").exists():
+        raise ValueError(f"{args.folder}: not a results folder (no runs.parquet)")
+    path = _write_report(args.folder)
+    if path is None:
+        print("poolpilot: the report module is not available in this version", file=sys.stderr)
+        return 1
+    print(f"report: {path}")
+    return 0
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "validate": cmd_validate,
+    "show": cmd_show,
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "report": cmd_report,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""Studies: designs x varied values x replicates, run and saved as a results folder.
+
+Seeds: replicate ``r`` of a study with seed ``S`` runs with the ``r``-th child of
+``numpy.random.SeedSequence(S)``, whatever the design, so designs compared at the same
+replicate face the same need (common random numbers) and comparisons pair runs by seed. The
+seed is recorded in runs.parquet, and results do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import json
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from poolpilot import __version__, metrics
+from poolpilot.batch import StudySummary, execute
+from poolpilot.model import PilotModel
+from poolpilot.records import RunResult, RunSpec
+from poolpilot.scenario import (
+    apply_override,
+    content_hash,
+    load_scenario,
+    parse_assignment,
+    to_data,
+    validate_data,
+)
+from poolpilot.schema import Scenario
+from poolpilot.store import read_results
+
+
+def run_seeds(seed: int, replicates: int) -> list[int]:
+    """One seed per replicate, derived from the study seed (shared by every design)."""
+    children = np.random.SeedSequence(seed).spawn(replicates)
+    return [int(child.generate_state(1, dtype=np.uint64)[0] >> 1) for child in children]
+
+
+@lru_cache(maxsize=64)
+def _scenario_from_json(text: str) -> Scenario:
+    return Scenario.model_validate(json.loads(text))
+
+
+def simulate(spec: RunSpec) -> RunResult:
+    """Run one pilot and turn it into its run record (module-level, so it can be shipped)."""
+    scenario = _scenario_from_json(json.dumps(spec.scenario, sort_keys=True))
+    model = PilotModel(scenario, rng=spec.seed).run()
+    row: dict[str, Any] = {
+        "key": spec.key,
+        "design": spec.design,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+        **spec.varied,
+        **metrics.compute(model),
+        "status": "ok",
+        "error": "",
+    }
+    return RunResult(row=row, timeseries=metrics.timeseries(model, spec.key), events=model.events.frame(spec.key))
+
+
+def expand(vary: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
+    """Every combination of the varied values (a full grid); one empty combination if none."""
+    if not vary:
+        return [{}]
+    paths = list(vary)
+    return [dict(zip(paths, values, strict=True)) for values in itertools.product(*vary.values())]
+
+
+def plan(
+    designs: list[Scenario],
+    replicates: int,
+    seed: int = 0,
+    vary: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+) -> list[RunSpec]:
+    """The runs of a study. ``vary`` is a grid (path -> values) or a list of points."""
+    points = vary if isinstance(vary, list) else expand(vary)
+    seeds = run_seeds(seed, replicates)
+    specs = []
+    for design in designs:
+        base = to_data(design)
+        for point in points:
+            data = json.loads(json.dumps(base))
+            for path, value in point.items():
+                apply_override(data, path, value)
+            scenario = validate_data(data, design.name) if point else design
+            resolved = to_data(scenario)
+            digest = content_hash(scenario)
+            for replicate, run_seed in enumerate(seeds):
+                key = f"{digest}-r{replicate}-s{run_seed}"
+                specs.append(RunSpec(key, design.name, resolved, run_seed, replicate, dict(point)))
+    return specs
+
+
+def no_pool_variant(scenario: Scenario) -> Scenario:
+    """The no-pool baseline of the same population: direct allocations, bilateral changes.
+
+    The holder's own lines stay, delivered by the holder as a partner with its own allocation.
+    """
+    data = to_data(scenario)
+    holder = data["holder"]
+    providers = data.get("providers", [])
+    for line in holder.get("own_lines", []):
+        providers.append(
+            {"name": f"{holder['name']}_{line['service']}", "service": line["service"],
+             "capacity": line["capacity"], "base_effort": line["base_effort"]}
+        )
+    data["providers"] = providers
+    data["name"] = "no_pool_baseline"
+    data["description"] = f"no pool: direct allocations for the population of {scenario.name}"
+    data["holder"] = {**holder, "kind": "none", "own_lines": [], "self_interest": 0.0}
+    data["budget"] = {**data["budget"], "basis": "retrospective", "admin_share": 0.0}
+    return validate_data(data, f"{scenario.name} (no-pool baseline)")
+
+
+@dataclass
+class StudyResults:
+    """A finished (or interrupted) study: its folder, its tables, and what happened."""
+
+    folder: Path | None
+    runs: pd.DataFrame
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+    summary: StudySummary
+
+
+def execute_study(
+    designs: list[Scenario],
+    *,
+    replicates: int = 10,
+    seed: int = 0,
+    vary: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    executor: Any = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: str = "auto",
+    command: str | None = None,
+) -> StudyResults:
+    """Run every design x varied point x replicate into ``out`` and read the tables back."""
+    if replicates < 1:
+        raise ValueError(f"replicates must be at least 1 (given {replicates})")
+    specs = plan(designs, replicates, seed, vary)
+    temporary = out is None
+    if temporary:
+        import tempfile
+
+        out = tempfile.mkdtemp(prefix="poolpilot-")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    if executor is None and workers == 1:
+        executor = "serial"
+    summary = execute(specs, simulate, folder, executor=executor, workers=workers,
+                      scheduler=scheduler, resume=resume, progress=progress)
+    write_manifest(folder, designs, specs, replicates, seed, vary, command)
+    tables = read_results(folder)
+    return StudyResults(None if temporary else folder, tables["runs"], tables["timeseries"],
+                        tables["events"], summary)
+
+
+def write_manifest(
+    folder: Path,
+    designs: list[Scenario],
+    specs: list[RunSpec],
+    replicates: int,
+    seed: int,
+    vary: Any,
+    command: str | None,
+) -> None:
+    """manifest.json: what was run, with which scenarios and seeds, by which version."""
+    manifest = {
+        "poolpilot_version": __version__,
+        "command": command or " ".join(sys.argv),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "study_seed": seed,
+        "replicates": replicates,
+        "seeds": run_seeds(seed, replicates),
+        "vary": vary,
+        "runs": len(specs),
+        "scenarios": {d.name: {"hash": content_hash(d), "resolved": to_data(d)} for d in designs},
+    }
+    tmp = folder / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str))
+    tmp.replace(folder / "manifest.json")
+
+
+def run(
+    scenario: str | Path | Scenario,
+    *,
+    replicates: int = 10,
+    seed: int = 0,
+    months: int | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+    **options: Any,
+) -> StudyResults:
+    """Run one design ``replicates`` times (``poolpilot run``)."""
+    design = _design(scenario, overrides, months)
+    return execute_study([design], replicates=replicates, seed=seed, **options)
+
+
+def compare(
+    scenarios: list[str | Path | Scenario],
+    *,
+    replicates: int = 10,
+    seed: int = 0,
+    months: int | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+    baseline: bool = True,
+    **options: Any,
+) -> StudyResults:
+    """Designs side by side at the same seeds, with the no-pool baseline alongside."""
+    designs = [_design(s, overrides, months) for s in scenarios]
+    names = [d.name for d in designs]
+    if len(set(names)) < len(names):
+        raise ValueError(f"designs must have distinct names (given {', '.join(names)})")
+    if baseline and not any(d.holder.kind == "none" for d in designs):
+        designs.append(no_pool_variant(designs[0]))
+    return execute_study(designs, replicates=replicates, seed=seed, **options)
+
+
+def _design(
+    scenario: str | Path | Scenario,
+    overrides: list[str] | dict[str, Any] | None,
+    months: int | None,
+) -> Scenario:
+    """A validated design with its overrides (``--set``) and horizon (``--months``) applied."""
+    changes = dict(overrides) if isinstance(overrides, dict) else dict(
+        parse_assignment(o) for o in overrides or []
+    )
+    if months:
+        changes["horizon_months"] = months
+    source = to_data(scenario) if isinstance(scenario, Scenario) else scenario
+    return load_scenario(source, changes)
