@@ -9,7 +9,7 @@ from poolpilot import metrics
 from poolpilot.ledger import ConservationError, Ledger
 from poolpilot.model import PilotModel
 from poolpilot.scenario import load_scenario, validate_data
-from tests.conftest import tiny_data
+from tiny import tiny_data
 
 
 def test_tiny_scenario_by_hand(tiny):
@@ -43,12 +43,31 @@ def test_tiny_scenario_by_hand(tiny):
 
 def test_every_metric_of_design_is_reported(tiny):
     required = {
-        "unmet_need_share", "community_unmet_need_share", "equity_gap", "demand_mismatch",
-        "cost_shift_index", "unfunded_burden", "trust_initial_mean", "trust_final_mean",
-        "trust_min", "trust_erosion", "partner_exits", "decision_latency_mean",
-        "disputes_raised", "disputes_upheld", "escalations", "disallowed_spend", "clawbacks",
-        "detection_lag_mean", "financial_drift", "year_end_shock", "acute_events",
-        "acute_cost", "ended_early", "ended_month", "total_system_cost",
+        "unmet_need_share",
+        "community_unmet_need_share",
+        "equity_gap",
+        "demand_mismatch",
+        "cost_shift_index",
+        "unfunded_burden",
+        "trust_initial_mean",
+        "trust_final_mean",
+        "trust_min",
+        "trust_erosion",
+        "partner_exits",
+        "decision_latency_mean",
+        "disputes_raised",
+        "disputes_upheld",
+        "escalations",
+        "disallowed_spend",
+        "clawbacks",
+        "detection_lag_mean",
+        "financial_drift",
+        "year_end_shock",
+        "acute_events",
+        "acute_cost",
+        "ended_early",
+        "ended_month",
+        "total_system_cost",
     }
     got = metrics.compute(PilotModel(tiny, rng=3).run())
     assert required <= set(got)
@@ -84,8 +103,10 @@ def test_the_model_refuses_an_unseeded_run(tiny):
 
 def test_two_designs_with_one_seed_face_the_same_need():
     hospital = load_scenario("hospital_led_post_acute")
-    other = load_scenario("hospital_led_post_acute", {"governance.challenges.rights": "none",
-                                                       "holder.self_interest": 0.9})
+    other = load_scenario(
+        "hospital_led_post_acute",
+        {"governance.challenges.rights": "none", "holder.self_interest": 0.9},
+    )
     a, b = PilotModel(hospital, rng=11), PilotModel(other, rng=11)
     assert np.array_equal(a.need, b.need)
     assert not np.array_equal(a.need, PilotModel(hospital, rng=12).need)

@@ -25,10 +25,18 @@ def test_same_seed_same_values_and_another_seed_differs(tmp_path):
 
 
 def test_one_and_two_workers_give_identical_results(tmp_path):
-    one = study.run("hospital_led_post_acute", replicates=4, seed=3, months=8, workers=1,
-                    out=tmp_path / "one")
-    two = study.run("hospital_led_post_acute", replicates=4, seed=3, months=8, workers=2,
-                    executor="process", out=tmp_path / "two")
+    one = study.run(
+        "hospital_led_post_acute", replicates=4, seed=3, months=8, workers=1, out=tmp_path / "one"
+    )
+    two = study.run(
+        "hospital_led_post_acute",
+        replicates=4,
+        seed=3,
+        months=8,
+        workers=2,
+        executor="process",
+        out=tmp_path / "two",
+    )
     pd.testing.assert_frame_equal(_runs(one), _runs(two))
     key = ["run", "series", "partner", "month"]
     pd.testing.assert_frame_equal(
@@ -46,8 +54,21 @@ def test_designs_share_seeds_by_replicate():
 
 def test_run_command_writes_the_results_folder(tmp_path, capsys):
     out = tmp_path / "x"
-    code = main(["run", "hospital_led_post_acute", "--replicates", "20", "--months", "6",
-                 "--out", str(out), "--workers", "2", "--quiet"])
+    code = main(
+        [
+            "run",
+            "hospital_led_post_acute",
+            "--replicates",
+            "20",
+            "--months",
+            "6",
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--quiet",
+        ]
+    )
     assert code == 0
     for name in ("manifest.json", "runs.parquet", "timeseries.parquet", "events.parquet"):
         assert (out / name).exists(), name
@@ -69,15 +90,28 @@ def test_run_command_writes_the_results_folder(tmp_path, capsys):
 
 
 def test_vary_makes_one_design_per_value(tmp_path):
-    result = study.run("hospital_led_post_acute", replicates=2, months=4, workers=1,
-                       vary={"governance.challenges.rights": ["none", "formal"]})
+    result = study.run(
+        "hospital_led_post_acute",
+        replicates=2,
+        months=4,
+        workers=1,
+        vary={"governance.challenges.rights": ["none", "formal"]},
+    )
     assert sorted(result.runs["governance.challenges.rights"].unique()) == ["formal", "none"]
     assert result.runs["key"].is_unique
 
 
 def test_bad_scenario_on_the_command_line_exits_2(tmp_path, capsys):
-    code = main(["run", "hospital_led_post_acute", "--set", "horizon_months=0", "--out",
-                 str(tmp_path / "r")])
+    code = main(
+        [
+            "run",
+            "hospital_led_post_acute",
+            "--set",
+            "horizon_months=0",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
     assert code == 2
     assert "horizon_months" in capsys.readouterr().err
 

@@ -1,9 +1,9 @@
 """poolpilot: agent-based simulation of pooled-budget integrated funding pilots.
 
-    >>> import poolpilot
-    >>> scenario = poolpilot.load_scenario("hospital_led_post_acute")
-    >>> result = poolpilot.run(scenario, replicates=5)       # doctest: +SKIP
-    >>> result.runs[["design", "unmet_need_share", "trust_final_mean"]]  # doctest: +SKIP
+>>> import poolpilot
+>>> scenario = poolpilot.load_scenario("hospital_led_post_acute")
+>>> result = poolpilot.run(scenario, replicates=5)       # doctest: +SKIP
+>>> result.runs[["design", "unmet_need_share", "trust_final_mean"]]  # doctest: +SKIP
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from poolpilot.schema import CADENCE_MONTHS, OwnLine, Payer as PayerSpec, Provider as ProviderSpec
+from poolpilot.schema import CADENCE_MONTHS, OwnLine
+from poolpilot.schema import Payer as PayerSpec
+from poolpilot.schema import Provider as ProviderSpec
 
 if TYPE_CHECKING:
     from poolpilot.model import PilotModel
@@ -135,9 +137,7 @@ class BudgetHolder(mesa.Agent):
         error = 0.02 * m.rng.standard_normal(m.n_lines)
         return np.maximum(seen * (1.0 + bias + error), 0.0) * m.line_unit_cost
 
-    def propose(
-        self, month: int, budget: float, need_cost: np.ndarray | None = None
-    ) -> np.ndarray:
+    def propose(self, month: int, budget: float, need_cost: np.ndarray | None = None) -> np.ndarray:
         """The allocation it would like, per line, for a monthly ``budget``.
 
         ``need_cost`` replaces the observed need (a prospective budget plans from a forecast).

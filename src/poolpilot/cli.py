@@ -30,16 +30,32 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replicates", type=int, default=10, help="runs per design (default 10)")
     p.add_argument("--seed", type=int, default=0, help="study seed (default 0)")
     p.add_argument("--months", type=int, default=None, help="override the horizon")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                   help="override a field (dotted path; list items by name); repeatable")
-    p.add_argument("--vary", action="append", default=[], metavar="PATH=V1,V2,...",
-                   help="run every listed value of a field (several --vary make a grid)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field (dotted path; list items by name); repeatable",
+    )
+    p.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="run every listed value of a field (several --vary make a grid)",
+    )
     p.add_argument("--out", type=Path, default=None, help="results folder (default results/NAME)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-    p.add_argument("--executor", choices=["serial", "process", "dask"], default=None,
-                   help="where runs execute (default: a local process pool)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="send runs to an existing Dask cluster")
+    p.add_argument(
+        "--executor",
+        choices=["serial", "process", "dask"],
+        default=None,
+        help="where runs execute (default: a local process pool)",
+    )
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="send runs to an existing Dask cluster"
+    )
     p.add_argument("--resume", action="store_true", help="run only the runs missing from --out")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -135,9 +151,15 @@ def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int
     from poolpilot import study
 
     options = dict(
-        replicates=args.replicates, seed=args.seed, months=args.months, overrides=args.overrides,
-        workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-        resume=args.resume, progress="none" if args.quiet else "auto",
+        replicates=args.replicates,
+        seed=args.seed,
+        months=args.months,
+        overrides=args.overrides,
+        workers=args.workers,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        progress="none" if args.quiet else "auto",
         command=" ".join(["poolpilot", *sys.argv[1:]]),
     )
     vary = _vary(args.vary)

@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from poolpilot.ledger import cents
-
 if TYPE_CHECKING:
     from poolpilot.model import PilotModel
 
@@ -46,8 +44,16 @@ def attribute(model: PilotModel, month: int, spend: np.ndarray) -> np.ndarray:
             continue
         if m.rng.random() < rules.strictness or balance.sum() <= 0:
             blocked[k] = left
-            m.events.log(month, "validation", "block", m.service_names[k], left,
-                         "validation.strictness", "no allowing payer has funds", "blocked")
+            m.events.log(
+                month,
+                "validation",
+                "block",
+                m.service_names[k],
+                left,
+                "validation.strictness",
+                "no allowing payer has funds",
+                "blocked",
+            )
             continue
         charge = balance / balance.sum() * left
         disallow(m, month, charge)
@@ -110,15 +116,31 @@ def find(m: PilotModel, month: int, seat: int, power: float, by: str) -> float:
         m.counts["disputes_raised"] += 1
         upheld = m.rng.random() < 0.8
         m.counts["disputes_upheld"] += upheld
-        m.events.log(month, m.holder_name, "dispute", payer, found, "reconciliation.dispute",
-                     "holder contests the finding", "clawback upheld" if upheld else "waived")
+        m.events.log(
+            month,
+            m.holder_name,
+            "dispute",
+            payer,
+            found,
+            "reconciliation.dispute",
+            "holder contests the finding",
+            "clawback upheld" if upheld else "waived",
+        )
     if upheld:
         recovered = found * rules.reconciliation.clawback_share
         m.transfer(month, "clawback", "holder", "pool", recovered)
         m.payer_balance[seat] += recovered
         m.totals["clawbacks"] += recovered
-        m.events.log(month, m.holder_name, "clawback", payer, recovered, "reconciliation.clawback_share",
-                     f"found by {by}", "recovered")
+        m.events.log(
+            month,
+            m.holder_name,
+            "clawback",
+            payer,
+            recovered,
+            "reconciliation.clawback_share",
+            f"found by {by}",
+            "recovered",
+        )
     m.year_end_shock = max(m.year_end_shock, found / max(m.annual_budget, 1.0))
     # surprise: larger and later findings hit harder; findings surfaced by assurance less so
     lag = np.mean([month - v for v in (m.detection_lags[-1:] or [month])])
@@ -144,10 +166,16 @@ def reconcile(m: PilotModel, month: int) -> None:
         variance = hidden / spent
         m.payer_period_spend[seat] = 0.0
         statements = m.design.governance.financial_statements
-        m.events.log(month, payer.name, "reconciliation", "pool", hidden if statements else 0.0,
-                     f"payers.{payer.name}.reconciliation",
-                     "financial statement" if statements else "summary only",
-                     "investigate" if variance > rules.variance_threshold else "within threshold")
+        m.events.log(
+            month,
+            payer.name,
+            "reconciliation",
+            "pool",
+            hidden if statements else 0.0,
+            f"payers.{payer.name}.reconciliation",
+            "financial statement" if statements else "summary only",
+            "investigate" if variance > rules.variance_threshold else "within threshold",
+        )
         m.statement_seen[seat] = statements
         if variance > rules.variance_threshold:
             find(m, month, seat, rules.self_assessment_power, "reconciliation")
@@ -157,8 +185,16 @@ def assure(m: PilotModel, month: int) -> None:
     """Independent assurance reviews; and, without them, the occasional outside audit."""
     gov = m.design.governance
     if gov.assurance.enabled and month % gov.assurance.frequency_months == 0:
-        m.events.log(month, "assurance", "review", "pool", 0.0, "assurance.frequency_months",
-                     "independent review of compliance and data", "reported to all payers")
+        m.events.log(
+            month,
+            "assurance",
+            "review",
+            "pool",
+            0.0,
+            "assurance.frequency_months",
+            "independent review of compliance and data",
+            "reported to all payers",
+        )
         for seat in np.flatnonzero(m.payer_active):
             find(m, month, seat, gov.assurance.detection_power, "assurance")
     if any(m.vintages) and m.rng.random() < gov.reconciliation.external_audit_probability:
@@ -182,7 +218,9 @@ def forecast_envelope(m: PilotModel, month: int) -> np.ndarray:
     return np.maximum(annual, 0.0) * m.line_active
 
 
-def corridor_settlement(variance: float, envelope: float, bands: list[tuple[float, float]]) -> float:
+def corridor_settlement(
+    variance: float, envelope: float, bands: list[tuple[float, float]]
+) -> float:
     """The payers' share of a variance beyond the corridor bands (positive: payers pay).
 
     ``variance`` is (cost - envelope) / envelope; each band ``(above, payer_share)`` applies to
@@ -218,8 +256,16 @@ def settle_year(m: PilotModel, month: int) -> None:
             else:
                 paid = 0.0
             if paid:
-                m.events.log(month, "pool", "corridor_settlement", name, paid, "budget.corridor",
-                             f"variance {variance:+.3f} of envelope", "settled")
+                m.events.log(
+                    month,
+                    "pool",
+                    "corridor_settlement",
+                    name,
+                    paid,
+                    "budget.corridor",
+                    f"variance {variance:+.3f} of envelope",
+                    "settled",
+                )
     m.ytd_cost[:] = 0.0
     m.ytd_envelope[:] = 0.0
 
@@ -244,5 +290,13 @@ def adjust_in_year(m: PilotModel, month: int) -> None:
     old = m.allocation.sum()
     m.allocation[:] = run_rate * m.line_active
     m.adjusted_this_year = True
-    m.events.log(month, m.holder_name, "in_year_adjustment", "envelope", m.allocation.sum() - old,
-                 "budget.in_year_adjustment.trigger", f"cost variance {variance:+.3f}", "adjusted")
+    m.events.log(
+        month,
+        m.holder_name,
+        "in_year_adjustment",
+        "envelope",
+        m.allocation.sum() - old,
+        "budget.in_year_adjustment.trigger",
+        f"cost variance {variance:+.3f}",
+        "adjusted",
+    )

@@ -109,12 +109,28 @@ class Governance:
             target = m.line_names[line]
             if approval:
                 self.pending.append(PendingChange(line, new, month, month + delay, kind))
-                m.events.log(month, holder, "propose", target, step, f"decision_rights.{kind}",
-                             f"observed need; approval needed within {delay} months", "pending")
+                m.events.log(
+                    month,
+                    holder,
+                    "propose",
+                    target,
+                    step,
+                    f"decision_rights.{kind}",
+                    f"observed need; approval needed within {delay} months",
+                    "pending",
+                )
                 m.consulted[line] = True
             else:
-                m.events.log(month, holder, "decide", target, step, f"decision_rights.{kind}",
-                             "observed need", "applied")
+                m.events.log(
+                    month,
+                    holder,
+                    "decide",
+                    target,
+                    step,
+                    f"decision_rights.{kind}",
+                    "observed need",
+                    "applied",
+                )
                 self.apply(month, line, new, proposed=month, consulted=False)
 
     def apply(self, month: int, line: int, new: float, proposed: int, consulted: bool) -> None:
@@ -154,19 +170,35 @@ class Governance:
                 for seat in np.flatnonzero(m.payer_active):
                     aligned = 1.0 - min(1.0, 2.0 * harm) if change.kind == "cut" else 1.0
                     if m.line_own[line] and change.kind == "investment":
-                        aligned = 1.0 - min(1.0, 2.0 * max(0.0, change.amount / max(fair, 1.0) - 1.0))
+                        aligned = 1.0 - min(
+                            1.0, 2.0 * max(0.0, change.amount / max(fair, 1.0) - 1.0)
+                        )
                     voters.append((m.payer_names[seat], 0.2 + 0.8 * m.payer_trust[seat] * aligned))
             for name, p in voters:
                 agree = m.rng.random() < p
                 yes += agree
                 no += not agree
-                m.events.log(month, name, "vote", m.line_names[line], change.amount,
-                             f"decision_rights.{change.kind}", f"harm {harm:.2f}",
-                             "approve" if agree else "reject")
+                m.events.log(
+                    month,
+                    name,
+                    "vote",
+                    m.line_names[line],
+                    change.amount,
+                    f"decision_rights.{change.kind}",
+                    f"harm {harm:.2f}",
+                    "approve" if agree else "reject",
+                )
             approved = yes > no or (yes == no and yes > 0 and change.kind == "investment")
-            m.events.log(month, m.holder_name, "approval", m.line_names[line], change.amount,
-                         f"decision_rights.{change.kind}", f"{yes} for, {no} against",
-                         "approved" if approved else "rejected")
+            m.events.log(
+                month,
+                m.holder_name,
+                "approval",
+                m.line_names[line],
+                change.amount,
+                f"decision_rights.{change.kind}",
+                f"{yes} for, {no} against",
+                "approved" if approved else "rejected",
+            )
             m.counts["approvals_requested"] += 1
             if approved:
                 self.apply(month, line, change.amount, change.proposed, consulted=True)
@@ -197,12 +229,25 @@ class Governance:
             route = self.ladder[0].name
         else:
             tier = -1
-            due = month + 1 + int(m.rng.geometric(1.0 / (1.0 + rights.informal_delay_mean_months))) - 1
+            due = (
+                month
+                + 1
+                + int(m.rng.geometric(1.0 / (1.0 + rights.informal_delay_mean_months)))
+                - 1
+            )
             route = "informal"
         self.challenges.append(Challenge(line, month, due, tier, restore_to, unfair))
         m.counts["disputes_raised"] += 1
-        m.events.log(month, m.line_names[line], "challenge", m.holder_name, restore_to - m.allocation[line],
-                     f"challenges.{rights.rights}", f"unfair by {u:.2f} of need-fair share", route)
+        m.events.log(
+            month,
+            m.line_names[line],
+            "challenge",
+            m.holder_name,
+            restore_to - m.allocation[line],
+            f"challenges.{rights.rights}",
+            f"unfair by {u:.2f} of need-fair share",
+            route,
+        )
 
     def review_quality(self) -> float:
         """Reviews overturn unfair decisions more reliably with open data and independent validation."""
@@ -231,8 +276,16 @@ class Governance:
             target = m.line_names[c.line]
             if m.line_active[c.line] and m.rng.random() < p:
                 self.overturn(month, c)
-                m.events.log(month, tier_name, "escalation_decision", target, c.restore_to,
-                             f"escalation.{tier_name}", "need-fair standard", "overturned")
+                m.events.log(
+                    month,
+                    tier_name,
+                    "escalation_decision",
+                    target,
+                    c.restore_to,
+                    f"escalation.{tier_name}",
+                    "need-fair standard",
+                    "overturned",
+                )
                 continue
             persists = m.rng.random() < 0.5 + 0.5 * (1.0 - m.trust[c.line])
             if not informal and c.tier + 1 < len(self.ladder) and persists:
@@ -240,15 +293,30 @@ class Governance:
                 c.due = month + self.ladder[c.tier].delay_months
                 self.challenges.append(c)
                 m.counts["escalations"] += 1
-                m.events.log(month, target, "escalate", self.ladder[c.tier].name, c.restore_to,
-                             f"escalation.{self.ladder[c.tier].name}", f"not resolved at {tier_name}",
-                             "escalated")
+                m.events.log(
+                    month,
+                    target,
+                    "escalate",
+                    self.ladder[c.tier].name,
+                    c.restore_to,
+                    f"escalation.{self.ladder[c.tier].name}",
+                    f"not resolved at {tier_name}",
+                    "escalated",
+                )
                 continue
             self.close(month, c, overturned=False)
             if not informal:  # a ladder gives a final answer; informal grievances stay open
                 self.settled_at[c.line] = m.allocation[c.line]
-            m.events.log(month, tier_name, "escalation_decision", target, 0.0,
-                         f"escalation.{tier_name}", "need-fair standard", "upheld")
+            m.events.log(
+                month,
+                tier_name,
+                "escalation_decision",
+                target,
+                0.0,
+                f"escalation.{tier_name}",
+                "need-fair standard",
+                "upheld",
+            )
 
     def overturn(self, month: int, c: Challenge) -> None:
         """Restore the challenged allocation, taken from lines above their fair share."""

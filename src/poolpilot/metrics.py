@@ -224,8 +224,8 @@ def timeseries(m: PilotModel, run: str) -> pd.DataFrame:
     """The tidy monthly series (run, month, series, partner, value) of a finished run."""
     months = np.arange(1, m.month + 1)
     uc = np.array([sv.unit_cost for sv in m.design.services])
-    need = (m.true_need[: m.month].sum(axis=1) * uc)
-    unmet = (m.unmet[: m.month].sum(axis=1) * uc)
+    need = m.true_need[: m.month].sum(axis=1) * uc
+    unmet = m.unmet[: m.month].sum(axis=1) * uc
     with np.errstate(divide="ignore", invalid="ignore"):
         unmet_share = np.where(need > 0, unmet / need, 0.0)
     partners = [i for i in range(m.n_lines) if not m.line_own[i]]

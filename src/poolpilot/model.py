@@ -81,7 +81,9 @@ class PilotModel(mesa.Model):
             (line, f"{s.holder.name}:{line.service}", True) for line in s.holder.own_lines
         ]
         self.n_lines = len(specs)
-        self.lines = [Provider(self, spec, i, name, own) for i, (spec, name, own) in enumerate(specs)]
+        self.lines = [
+            Provider(self, spec, i, name, own) for i, (spec, name, own) in enumerate(specs)
+        ]
         self.line_names = [name for _, name, _ in specs]
         self.line_service = np.array([idx[spec.service] for spec, _, _ in specs], dtype=int)
         self.line_own = np.array([own for _, _, own in specs], dtype=bool)
@@ -113,7 +115,9 @@ class PilotModel(mesa.Model):
         self.adjusted_this_year = False
         self._reset_monthly_flags()
         segs = s.population.segments
-        self.mean_trend = float(np.average([g.trend for g in segs], weights=[g.size + 1 for g in segs]))
+        self.mean_trend = float(
+            np.average([g.trend for g in segs], weights=[g.size + 1 for g in segs])
+        )
         self.people = max(1, sum(g.size for g in segs))
         self.access_difficulty = np.array([g.access_difficulty for g in segs])
 
@@ -260,7 +264,9 @@ class PilotModel(mesa.Model):
         cap = self.line_capacity * self.line_active
         share_den = np.bincount(self.line_service, weights=cap, minlength=len(by_service))
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(share_den[self.line_service] > 0, cap / share_den[self.line_service], 0.0)
+            share = np.where(
+                share_den[self.line_service] > 0, cap / share_den[self.line_service], 0.0
+            )
         self.line_need_history[t - 1] = by_service[self.line_service] * share
         return need
 
@@ -269,7 +275,9 @@ class PilotModel(mesa.Model):
         for payer in self.payers:
             if not self.payer_active[payer.seat]:
                 continue
-            amount = self.transfer(t, "contribution", payer.name, "pool", payer.annual_contribution / 12.0)
+            amount = self.transfer(
+                t, "contribution", payer.name, "pool", payer.annual_contribution / 12.0
+            )
             self.transfer(t, "administration", "pool", "administration", amount * b.admin_share)
             self.transfer(t, "reserve", "pool", "reserve", amount * b.reserve_share)
             self.payer_balance[payer.seat] += amount * (1.0 - b.admin_share - b.reserve_share)
@@ -277,7 +285,9 @@ class PilotModel(mesa.Model):
         need_cost = self.line_need_history[t - 1] * self.line_unit_cost * self.line_active
         cap = self.line_capacity * self.line_unit_cost * self.line_active
         total = need_cost.sum()
-        self.fair = np.minimum(budget * need_cost / total, cap) if total > 0 else np.zeros(self.n_lines)
+        self.fair = (
+            np.minimum(budget * need_cost / total, cap) if total > 0 else np.zeros(self.n_lines)
+        )
         self.budget_history[t - 1] = budget
 
     def _plan(self, t: int) -> None:
@@ -297,8 +307,16 @@ class PilotModel(mesa.Model):
             return
         if t == 1:  # the starting allocation is agreed when the pilot is set up
             self.allocation[:] = proposal
-            self.events.log(t, self.holder_name, "initial_allocation", "all lines", proposal.sum(),
-                            f"holder.kind={s.holder.kind}", "agreed at set-up", "applied")
+            self.events.log(
+                t,
+                self.holder_name,
+                "initial_allocation",
+                "all lines",
+                proposal.sum(),
+                f"holder.kind={s.holder.kind}",
+                "agreed at set-up",
+                "applied",
+            )
         else:
             self.governance.decide(t, proposal)
 
@@ -311,17 +329,19 @@ class PilotModel(mesa.Model):
         upstream_share = s.budget.upstream_share if prospective else 0.0
         enforced = self.line_base_effort + (1.0 - self.line_base_effort) * 0.8 * s.holder.leverage
         effort = trust.effort(enforced, self.trust, s.trust.effort_sensitivity, self.disengaged)
-        effort = np.maximum(effort - s.governance.challenges.effort_cost * self.governance.open_challenge, 0.0)
+        effort = np.maximum(
+            effort - s.governance.challenges.effort_cost * self.governance.open_challenge, 0.0
+        )
         funded_units = np.minimum(self.line_capacity, self.allocation * (1.0 - upstream_share) / uc)
         funded = np.minimum(demand, funded_units * effort) * self.line_active
         spare = np.maximum(self.line_capacity * effort - funded, 0.0)
-        unfunded = np.minimum(s.trust.unfunded_delivery * (demand - funded), spare) * self.line_active
+        unfunded = (
+            np.minimum(s.trust.unfunded_delivery * (demand - funded), spare) * self.line_active
+        )
         unfunded = np.maximum(unfunded, 0.0)
         n_svc = len(self.service_names)
-        if prospective:
-            bill = self.allocation * self.line_active
-        else:
-            bill = funded * uc
+        # a prospective envelope is paid in installments; retrospective pays for activity
+        bill = self.allocation * self.line_active if prospective else funded * uc
         by_service = np.bincount(self.line_service, weights=bill, minlength=n_svc)
         before = self.payer_balance.copy()
         blocked = funding.attribute(self, t, by_service)
@@ -370,7 +390,9 @@ class PilotModel(mesa.Model):
         reach = need * (1.0 - drift * self.access_difficulty)[:, None]
         total = reach.sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            served = np.where(total > 0, reach / total, 0.0) * np.minimum(by_service, need.sum(axis=0))
+            served = np.where(total > 0, reach / total, 0.0) * np.minimum(
+                by_service, need.sum(axis=0)
+            )
         served = np.minimum(served, need)
         # what a hard-to-reach segment could not absorb goes to the others, once
         left = np.minimum(by_service, need.sum(axis=0)) - served.sum(axis=0)
@@ -402,8 +424,14 @@ class PilotModel(mesa.Model):
         procedural -= 0.5 * (self.unconsulted_cut > 0.02)
         open_data = 2.0 * self.visibility - 1.0
         signal = 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
-        moved = trust.update(self.trust, signal, self.trust_initial, rules.gain_rate,
-                             rules.loss_asymmetry, rules.forgetting)
+        moved = trust.update(
+            self.trust,
+            signal,
+            self.trust_initial,
+            rules.gain_rate,
+            rules.loss_asymmetry,
+            rules.forgetting,
+        )
         moved *= 1.0 - self.unconsulted_cut * (1.0 - self.visibility)  # unexplained cuts
         self.trust = np.where(self.line_own | ~self.line_active, self.trust, moved)
 
@@ -411,20 +439,35 @@ class PilotModel(mesa.Model):
         recent = self.unmet[max(0, t - 3) : t].sum()
         need = self.true_need[max(0, t - 3) : t].sum()
         results = 1.0 - 4.0 * (recent / need if need > 0 else 0.0)
-        assured = (0.4 if gov.financial_statements else -0.2) + (0.2 if gov.assurance.enabled else 0.0)
+        assured = (0.4 if gov.financial_statements else -0.2) + (
+            0.2 if gov.assurance.enabled else 0.0
+        )
         payer_signal = 0.35 * (2.0 * gov.transparency - 1.0) + 0.3 * assured
         payer_signal += 0.35 * results * (0.3 + 0.7 * gov.transparency)
-        moved = trust.update(self.payer_trust, np.full(self.n_payers, payer_signal), self.payer_initial,
-                             rules.gain_rate, rules.loss_asymmetry, rules.forgetting)
+        moved = trust.update(
+            self.payer_trust,
+            np.full(self.n_payers, payer_signal),
+            self.payer_initial,
+            rules.gain_rate,
+            rules.loss_asymmetry,
+            rules.forgetting,
+        )
         self.payer_trust = np.where(self.payer_active, moved, self.payer_trust)
 
         for line in np.flatnonzero(self.line_active & ~self.line_own):
             below = self.trust[line] < self.lines[line].spec.disengage_threshold
             if below != self.disengaged[line]:
                 self.disengaged[line] = below
-                self.events.log(t, self.line_names[line], "disengage" if below else "re-engage",
-                                self.holder_name, 0.0, "providers.disengage_threshold",
-                                f"trust {self.trust[line]:.2f}", "disengaged" if below else "engaged")
+                self.events.log(
+                    t,
+                    self.line_names[line],
+                    "disengage" if below else "re-engage",
+                    self.holder_name,
+                    0.0,
+                    "providers.disengage_threshold",
+                    f"trust {self.trust[line]:.2f}",
+                    "disengaged" if below else "engaged",
+                )
 
     @property
     def visibility(self) -> float:
@@ -439,39 +482,80 @@ class PilotModel(mesa.Model):
         gov = self.design.governance
         if gov.joint_review.enabled and t % gov.joint_review.frequency_months == 0:
             self.holder.accountability = min(0.9, self.holder.accountability + 0.05)
-            self.events.log(t, self.holder_name, "joint_review", "partners", 0.0,
-                            "governance.joint_review", "shared data pack", "reviewed")
+            self.events.log(
+                t,
+                self.holder_name,
+                "joint_review",
+                "partners",
+                0.0,
+                "governance.joint_review",
+                "shared data pack",
+                "reviewed",
+            )
         self.holder.accountability *= 0.95
         if t % gov.renewal_months == 0 and t < self.horizon:
             for payer in self.payers:
                 decision = payer.renew(t)
                 if decision != "leaving":
                     self.counts[f"payer_{decision}"] += 1
-                    self.events.log(t, payer.name, "renewal", "pool", payer.annual_contribution,
-                                    "governance.renewal_months", f"trust {payer.trust:.2f}", decision)
+                    self.events.log(
+                        t,
+                        payer.name,
+                        "renewal",
+                        "pool",
+                        payer.annual_contribution,
+                        "governance.renewal_months",
+                        f"trust {payer.trust:.2f}",
+                        decision,
+                    )
             for line in self.lines:
                 if self.line_active[line.line] and line.renew(t):
-                    self.events.log(t, line.name, "exit_notice", self.holder_name, 0.0,
-                                    "providers.exit_threshold", f"trust {line.trust:.2f}",
-                                    f"leaves in month {line.exit_month}")
+                    self.events.log(
+                        t,
+                        line.name,
+                        "exit_notice",
+                        self.holder_name,
+                        0.0,
+                        "providers.exit_threshold",
+                        f"trust {line.trust:.2f}",
+                        f"leaves in month {line.exit_month}",
+                    )
         for line in self.lines:
             if line.exit_month == t and self.line_active[line.line]:
                 self.line_active[line.line] = False
                 self.allocation[line.line] = 0.0
                 self.counts["partner_exits"] += 1
-                self.events.log(t, line.name, "exit", self.holder_name, 0.0, "providers.notice_months",
-                                "notice ended", "left")
+                self.events.log(
+                    t,
+                    line.name,
+                    "exit",
+                    self.holder_name,
+                    0.0,
+                    "providers.notice_months",
+                    "notice ended",
+                    "left",
+                )
         for payer in self.payers:
             if payer.exit_month == t and self.payer_active[payer.seat]:
                 self._unwind(t, payer)
         funding_now = sum(
-            p.annual_contribution for p in self.payers if self.payer_active[p.seat] and p.exit_month is None
+            p.annual_contribution
+            for p in self.payers
+            if self.payer_active[p.seat] and p.exit_month is None
         )
         if self.running and funding_now < gov.viability_floor * self.initial_funding:
             self.running = False
             self.ended_month = t
-            self.events.log(t, "pool", "end", "pilot", funding_now, "governance.viability_floor",
-                            f"funding {funding_now:,.0f} below floor", "ended early")
+            self.events.log(
+                t,
+                "pool",
+                "end",
+                "pilot",
+                funding_now,
+                "governance.viability_floor",
+                f"funding {funding_now:,.0f} below floor",
+                "ended early",
+            )
             for payer in self.payers:
                 if self.payer_active[payer.seat]:
                     self._unwind(t, payer, counted=payer.exit_month is not None)
@@ -485,8 +569,16 @@ class PilotModel(mesa.Model):
             self.payer_balance[payer.seat] -= refund
         if counted:
             self.counts["partner_exits"] += 1
-        self.events.log(t, payer.name, "exit", "pool", refund, "governance.unwind",
-                        "notice ended", f"refunded {refund:,.2f}")
+        self.events.log(
+            t,
+            payer.name,
+            "exit",
+            "pool",
+            refund,
+            "governance.unwind",
+            "notice ended",
+            f"refunded {refund:,.2f}",
+        )
 
     def _final_audit(self, t: int) -> None:
         if not self.design.governance.reconciliation.final_audit:
@@ -498,4 +590,7 @@ class PilotModel(mesa.Model):
     def _record(self, t: int) -> None:
         self.trust_history[t - 1] = self.trust
         self.payer_trust_history[t - 1] = self.payer_trust
-        self.pool_history[t - 1] = (self.ledger.balance("pool") / 100, self.ledger.balance("reserve") / 100)
+        self.pool_history[t - 1] = (
+            self.ledger.balance("pool") / 100,
+            self.ledger.balance("reserve") / 100,
+        )

@@ -61,7 +61,9 @@ def simulate(spec: RunSpec) -> RunResult:
         "status": "ok",
         "error": "",
     }
-    return RunResult(row=row, timeseries=metrics.timeseries(model, spec.key), events=model.events.frame(spec.key))
+    return RunResult(
+        row=row, timeseries=metrics.timeseries(model, spec.key), events=model.events.frame(spec.key)
+    )
 
 
 def expand(vary: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
@@ -107,8 +109,12 @@ def no_pool_variant(scenario: Scenario) -> Scenario:
     providers = data.get("providers", [])
     for line in holder.get("own_lines", []):
         providers.append(
-            {"name": f"{holder['name']}_{line['service']}", "service": line["service"],
-             "capacity": line["capacity"], "base_effort": line["base_effort"]}
+            {
+                "name": f"{holder['name']}_{line['service']}",
+                "service": line["service"],
+                "capacity": line["capacity"],
+                "base_effort": line["base_effort"],
+            }
         )
     data["providers"] = providers
     data["name"] = "no_pool_baseline"
@@ -156,12 +162,25 @@ def execute_study(
     folder.mkdir(parents=True, exist_ok=True)
     if executor is None and workers == 1:
         executor = "serial"
-    summary = execute(specs, simulate, folder, executor=executor, workers=workers,
-                      scheduler=scheduler, resume=resume, progress=progress)
+    summary = execute(
+        specs,
+        simulate,
+        folder,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        progress=progress,
+    )
     write_manifest(folder, designs, specs, replicates, seed, vary, command)
     tables = read_results(folder)
-    return StudyResults(None if temporary else folder, tables["runs"], tables["timeseries"],
-                        tables["events"], summary)
+    return StudyResults(
+        None if temporary else folder,
+        tables["runs"],
+        tables["timeseries"],
+        tables["events"],
+        summary,
+    )
 
 
 def write_manifest(
@@ -230,8 +249,10 @@ def _design(
     months: int | None,
 ) -> Scenario:
     """A validated design with its overrides (``--set``) and horizon (``--months``) applied."""
-    changes = dict(overrides) if isinstance(overrides, dict) else dict(
-        parse_assignment(o) for o in overrides or []
+    changes = (
+        dict(overrides)
+        if isinstance(overrides, dict)
+        else dict(parse_assignment(o) for o in overrides or [])
     )
     if months:
         changes["horizon_months"] = months
