@@ -319,9 +319,13 @@ class Governance:
             )
 
     def overturn(self, month: int, c: Challenge) -> None:
-        """Restore the challenged allocation, taken from lines above their fair share."""
+        """Restore the challenged allocation: from unallocated budget, then lines above fair."""
         m = self.model
         gain = max(0.0, c.restore_to - m.allocation[c.line])
+        unallocated = max(0.0, m.monthly_budget() - m.allocation.sum())
+        from_budget = min(gain, unallocated)
+        m.allocation[c.line] += from_budget
+        gain -= from_budget
         donors = np.maximum(m.allocation - m.fair, 0.0) * m.line_active
         donors[c.line] = 0.0
         if donors.sum() <= 0:
