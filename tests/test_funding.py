@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tiny import tiny_data
 
 from poolpilot import funding
 from poolpilot.model import PilotModel
 from poolpilot.scenario import validate_data
+from tiny import tiny_data
 
 
 def _two_payers(**changes) -> dict:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from tiny import tiny_data
 
 from poolpilot import trust
 from poolpilot.model import PilotModel
 from poolpilot.scenario import validate_data
+from tiny import tiny_data
 
 LADDER = [
     {"name": "frontline", "delay_months": 1, "overturn_probability": 0.0},
