@@ -231,10 +231,11 @@ def _field_path(loc: tuple[Any, ...], data: Any) -> str:
             name = entry.get(id_key) if id_key and isinstance(entry, dict) else None
             parts.append(str(name) if isinstance(name, str) and name else f"[{item}]")
             node = entry
-        else:
+        elif isinstance(node, dict) or node is None:
             parts.append(str(item))
             node = node.get(item) if isinstance(node, dict) else None
             parent_key = str(item)
+        # else a tag pydantic adds inside a value (``list[str]``, ``literal['all']``, ``[key]``)
     return ".".join(parts).replace(".[", "[")
 
 
@@ -285,6 +286,13 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
     services = {sv.name for sv in s.services}
     events = {ev.name for ev in s.acute_events}
     partners = [p.name for p in s.payers] + [p.name for p in s.providers] + [s.holder.name]
+    owner: dict[str, str] = {}
+    named = [("payers", p.name) for p in s.payers] + [("providers", p.name) for p in s.providers]
+    for label, name in [*named, ("holder", s.holder.name)]:
+        if name in owner:
+            where = "holder.name" if label == "holder" else f"{label}.{name}.name"
+            problems.append((where, f"two partners are named {name!r} ({owner[name]} and {label})"))
+        owner.setdefault(name, label)
 
     def unique(label: str, names: list[str]) -> None:
         seen: set[str] = set()
@@ -293,7 +301,6 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
                 problems.append((f"{label}.{name}", f"two entries are named {name!r}"))
             seen.add(name)
 
-    unique("partners", partners)
     unique("services", [sv.name for sv in s.services])
     unique("population.segments", [sg.name for sg in s.population.segments])
     unique("acute_events", [ev.name for ev in s.acute_events])
@@ -364,7 +371,7 @@ def validate_data(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
             Problem(file, _field_path(e["loc"], data), _message(e, Scenario))
             for e in err.errors(include_url=False)
         ]
-        raise ScenarioError(problems) from None
+        raise ScenarioError(list(dict.fromkeys(problems))) from None
     refs = _reference_problems(scenario)
     if refs:
         raise ScenarioError([Problem(file, path, msg) for path, msg in refs])
@@ -385,10 +392,12 @@ def load_scenario(
     else:
         data, path = resolve(source)
         file = str(source) if Path(str(source)).exists() else str(path)
-    items = overrides.items() if isinstance(overrides, dict) else map(parse_assignment, overrides or [])
     problems = []
-    for path_, value in items:
+    # parsed one by one inside the loop, so a malformed --set is a Problem like any other
+    for item in overrides.items() if isinstance(overrides, dict) else overrides or []:
+        path_ = item[0] if isinstance(item, tuple) else item.partition("=")[0].strip()
         try:
+            path_, value = item if isinstance(item, tuple) else parse_assignment(item)
             apply_override(data, path_, value)
         except (KeyError, ValueError) as err:
             problems.append(Problem(file, path_, f"cannot set: {err.args[0]}"))

@@ -23,9 +23,12 @@ Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.
 
 
 class Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors, values are validated on set."""
+    """Base of every scenario section: unknown keys are errors, values are validated on set.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Numbers must be finite: an infinite contribution or a NaN bound would run and give nonsense.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 # --- population -----------------------------------------------------------------------------
