@@ -49,7 +49,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.message}" if self.path else f"{self.file}: {self.message}"
+        return (
+            f"{self.file}: {self.path}: {self.message}"
+            if self.path
+            else f"{self.file}: {self.message}"
+        )
 
 
 class ScenarioError(ValueError):
@@ -112,7 +116,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise ScenarioError(
-            [Problem(str(path), "", f"a scenario is a mapping of fields (given {type(data).__name__})")]
+            [
+                Problem(
+                    str(path),
+                    "",
+                    f"a scenario is a mapping of fields (given {type(data).__name__})",
+                )
+            ]
         )
     return data
 
@@ -150,14 +160,19 @@ def resolve(source: str | Path, _chain: tuple[Path, ...] = ()) -> tuple[dict[str
     if parent is None:
         return data, path
     if not isinstance(parent, str):
-        raise ScenarioError([Problem(str(path), "extends", f"must be a preset name or path (given {parent!r})")])
+        raise ScenarioError(
+            [Problem(str(path), "extends", f"must be a preset name or path (given {parent!r})")]
+        )
     try:
         base, _ = resolve(parent, (*_chain, path))
     except ScenarioError as err:
         if any(p.path == "extends" for p in err.problems):
             raise
         raise ScenarioError(
-            [Problem(str(path), "extends", f"cannot extend {parent!r}: {p.message}") for p in err.problems]
+            [
+                Problem(str(path), "extends", f"cannot extend {parent!r}: {p.message}")
+                for p in err.problems
+            ]
         ) from None
     return merge(base, data), path
 
@@ -185,12 +200,16 @@ def apply_override(data: dict[str, Any], path: str, value: Any) -> None:
         last = i == len(parts) - 1
         if isinstance(node, list):
             id_key = NAMED_LISTS.get(parts[i - 1] if i else "") or "name"
-            match = [item for item in node if isinstance(item, dict) and str(item.get(id_key)) == part]
+            match = [
+                item for item in node if isinstance(item, dict) and str(item.get(id_key)) == part
+            ]
             if not match and part.isdigit() and int(part) < len(node):
                 match = [node[int(part)]]
             if not match:
                 names = [str(item.get(id_key)) for item in node if isinstance(item, dict)]
-                raise KeyError(f"{'.'.join(parts[: i + 1])}: no item named {part!r} (items: {', '.join(names)})")
+                raise KeyError(
+                    f"{'.'.join(parts[: i + 1])}: no item named {part!r} (items: {', '.join(names)})"
+                )
             if last:
                 raise KeyError(f"{path}: cannot replace a whole list item")
             node = match[0]
@@ -309,7 +328,11 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
     def known_service(path: str, name: str) -> None:
         if name not in services:
             close = difflib.get_close_matches(name, services, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; services: {', '.join(sorted(services))}"
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; services: {', '.join(sorted(services))}"
+            )
             problems.append((path, f"unknown service {name!r}{hint}"))
 
     for sv in s.services:
@@ -323,8 +346,10 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
                 known_service(f"population.segments.{sg.name}.shocks[{i}].services", svc)
             if shock.month > s.horizon_months:
                 problems.append(
-                    (f"population.segments.{sg.name}.shocks[{i}].month",
-                     f"after the horizon of {s.horizon_months} months (given {shock.month})")
+                    (
+                        f"population.segments.{sg.name}.shocks[{i}].month",
+                        f"after the horizon of {s.horizon_months} months (given {shock.month})",
+                    )
                 )
     for p in s.payers:
         if p.allowable_uses != "all":
@@ -332,26 +357,34 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
                 known_service(f"payers.{p.name}.allowable_uses", svc)
         if p.exit_threshold > p.reduce_threshold:
             problems.append(
-                (f"payers.{p.name}.exit_threshold",
-                 f"must not exceed reduce_threshold {p.reduce_threshold} (given {p.exit_threshold})")
+                (
+                    f"payers.{p.name}.exit_threshold",
+                    f"must not exceed reduce_threshold {p.reduce_threshold} (given {p.exit_threshold})",
+                )
             )
     for p in s.providers:
         known_service(f"providers.{p.name}.service", p.service)
         if p.exit_threshold > p.disengage_threshold:
             problems.append(
-                (f"providers.{p.name}.exit_threshold",
-                 f"must not exceed disengage_threshold {p.disengage_threshold} (given {p.exit_threshold})")
+                (
+                    f"providers.{p.name}.exit_threshold",
+                    f"must not exceed disengage_threshold {p.disengage_threshold} (given {p.exit_threshold})",
+                )
             )
     for line in s.holder.own_lines:
         known_service(f"holder.own_lines.{line.service}.service", line.service)
     unique("holder.own_lines", [line.service for line in s.holder.own_lines])
     if s.holder.kind in ("convener", "provider_council", "none") and s.holder.own_lines:
-        problems.append(("holder.own_lines", f"a {s.holder.kind} holder runs no service lines of its own"))
+        problems.append(
+            ("holder.own_lines", f"a {s.holder.kind} holder runs no service lines of its own")
+        )
     for ev in s.acute_events:
         if ev.borne_by not in ("outside", "holder") and ev.borne_by not in partners:
             problems.append(
-                (f"acute_events.{ev.name}.borne_by",
-                 f"unknown partner {ev.borne_by!r}; use a partner name, 'holder' or 'outside'")
+                (
+                    f"acute_events.{ev.name}.borne_by",
+                    f"unknown partner {ev.borne_by!r}; use a partner name, 'holder' or 'outside'",
+                )
             )
     delivered = {p.service for p in s.providers} | {line.service for line in s.holder.own_lines}
     if not delivered:

@@ -72,6 +72,8 @@ class Segment(Section):
 
 
 class Population(Section):
+    """The served population, split into segments (vectorised, not one agent per person)."""
+
     segments: list[Segment] = Field(min_length=1, description="the served population")
 
 
@@ -394,12 +396,17 @@ class Corridor(Section):
 
     enabled: bool = Field(default=False, description="risk corridors apply")
     bands: list[Band] = Field(
-        default_factory=lambda: [Band(above=0.03, payer_share=0.5), Band(above=0.08, payer_share=0.8)],
+        default_factory=lambda: [
+            Band(above=0.03, payer_share=0.5),
+            Band(above=0.08, payer_share=0.8),
+        ],
         description="bands, lowest first (default: ACA, 3% and 8%)",
     )
 
 
 class InYearAdjustment(Section):
+    """Resetting a prospective envelope in year when cost runs away from it."""
+
     enabled: bool = Field(default=False, description="envelopes are adjusted in year")
     trigger: Fraction = Field(
         default=0.1, description="variance of cost against envelope that triggers an adjustment"
@@ -409,14 +416,22 @@ class InYearAdjustment(Section):
 class Budget(Section):
     """Retrospective reimbursement, or a prospective envelope set in advance."""
 
-    basis: Literal["retrospective", "prospective"] = Field(default="retrospective")
+    basis: Literal["retrospective", "prospective"] = Field(
+        default="retrospective",
+        description="reimburse delivered activity, or pay an envelope set in advance",
+    )
     forecast_error: float = Field(
         default=0.05, ge=0, le=1, description="random error of the need forecast (CV)"
     )
     forecast_bias: float = Field(
-        default=0.0, ge=-0.9, le=1.0, description="systematic error of the forecast (-0.1 = 10% low)"
+        default=0.0,
+        ge=-0.9,
+        le=1.0,
+        description="systematic error of the forecast (-0.1 = 10% low)",
     )
-    in_year_adjustment: InYearAdjustment = Field(default_factory=InYearAdjustment)
+    in_year_adjustment: InYearAdjustment = Field(
+        default_factory=InYearAdjustment, description="in-year envelope adjustment"
+    )
     corridor: Corridor = Field(default_factory=Corridor)
     rebasing: bool = Field(default=True, description="envelopes are rebased on the latest data")
     upstream_share: Fraction = Field(
@@ -483,6 +498,8 @@ class SensitivityParameter(Section):
 
 
 class Sensitivity(Section):
+    """Parameters and metrics for global sensitivity analysis of this scenario."""
+
     parameters: list[SensitivityParameter] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list, description="metrics to analyse")
 
@@ -500,7 +517,7 @@ class Scenario(Section):
     basis: str | None = Field(default=None, description="where its parameter values come from")
     currency: str = Field(default="USD", description="the unit of every money field")
     horizon_months: int = Field(default=36, ge=1, le=600, description="months the pilot runs")
-    population: Population
+    population: Population = Field(description="the served population")
     services: list[Service] = Field(min_length=1)
     acute_events: list[AcuteEvent] = Field(default_factory=list)
     payers: list[Payer] = Field(min_length=1)
@@ -510,4 +527,6 @@ class Scenario(Section):
     budget: Budget = Field(default_factory=Budget)
     prevention: Prevention = Field(default_factory=Prevention)
     trust: TrustRules = Field(default_factory=TrustRules)
-    sensitivity: Sensitivity | None = Field(default=None)
+    sensitivity: Sensitivity | None = Field(
+        default=None, description="sensitivity analysis settings (optional)"
+    )
