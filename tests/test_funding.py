@@ -163,6 +163,6 @@ def test_an_envelope_set_10_percent_low_with_and_without_in_year_adjustment():
     assert low.planned_spend[0] == pytest.approx(9_000.0)
     assert low.unmet[:, 0, 0].sum() > accurate.unmet[:, 0, 0].sum()
     adjustments = [e for e in adjusted.events.records if e[2] == "in_year_adjustment"]
-    assert adjustments and adjustments[0][0] == 1
+    assert adjustments and adjustments[0][0] == 2  # a trend needs two months
     assert adjusted.planned_spend[-1] == pytest.approx(10_000.0)
     assert adjusted.unmet[:, 0, 0].sum() < low.unmet[:, 0, 0].sum()

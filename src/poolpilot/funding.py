@@ -98,13 +98,15 @@ def find(m: PilotModel, month: int, seat: int, power: float, by: str) -> float:
     """Look for a payer's hidden disallowed spend; recover what is found. Returns the amount."""
     found = 0.0
     kept = []
+    lags = []
     for vintage in m.vintages[seat]:
         if power >= 1.0 or m.rng.random() < power:
             found += vintage[1]
-            m.detection_lags.append(month - vintage[0])
+            lags.append(month - vintage[0])
         else:
             kept.append(vintage)
     m.vintages[seat] = kept
+    m.detection_lags.extend(lags)
     if found <= 0:
         return 0.0
     payer = m.payer_names[seat]
@@ -115,7 +117,7 @@ def find(m: PilotModel, month: int, seat: int, power: float, by: str) -> float:
     if disputed:  # the holder contests the finding; the dispute is resolved and documented
         m.counts["disputes_raised"] += 1
         upheld = m.rng.random() < 0.8
-        m.counts["disputes_upheld"] += upheld
+        m.counts["disputes_upheld"] += not upheld  # the dispute changed the decision
         m.events.log(
             month,
             m.holder_name,
@@ -143,13 +145,16 @@ def find(m: PilotModel, month: int, seat: int, power: float, by: str) -> float:
         )
     m.year_end_shock = max(m.year_end_shock, found / max(m.annual_budget, 1.0))
     # surprise: larger and later findings hit harder; findings surfaced by assurance less so
-    lag = np.mean([month - v for v in (m.detection_lags[-1:] or [month])])
+    lag = float(np.average(lags, weights=None)) if lags else 0.0
     size = 2.0 * found / max(m.payers[seat].annual_contribution, 1.0) * (1.0 + lag / 12.0)
     if by == "assurance":
         size *= 0.5
-    m.payer_trust[seat] *= 1.0 - min(0.6, size)
-    if by in ("assurance", "outside audit"):  # findings are reported to all payers
-        m.payer_trust *= 1.0 - min(0.3, 0.5 * size) * m.payer_active
+    if m.payer_active[seat]:  # a payer that has left keeps its last trust
+        m.payer_trust[seat] *= 1.0 - min(0.6, size)
+    if by in ("assurance", "outside audit"):  # findings are reported to all other payers
+        others = m.payer_active.copy()
+        others[seat] = False
+        m.payer_trust *= 1.0 - min(0.3, 0.5 * size) * others
     return found
 
 
@@ -268,6 +273,7 @@ def settle_year(m: PilotModel, month: int) -> None:
                 )
     m.ytd_cost[:] = 0.0
     m.ytd_envelope[:] = 0.0
+    m.ytd_demand_cost[:] = 0.0
 
 
 def adjust_in_year(m: PilotModel, month: int) -> None:
@@ -276,13 +282,13 @@ def adjust_in_year(m: PilotModel, month: int) -> None:
     if not rule.enabled or m.adjusted_this_year:
         return
     env = m.ytd_envelope.sum()
-    if env <= 0:
+    months_seen = (month - 1) % 12 + 1
+    if env <= 0 or months_seen < 2:  # one month is not a trend
         return
     demand_cost = m.ytd_demand_cost.sum()
     variance = (demand_cost - env) / env
     if abs(variance) <= rule.trigger:
         return
-    months_seen = max(1, (month - 1) % 12 + 1)
     run_rate = m.ytd_demand_cost / months_seen
     budget = m.monthly_budget()
     if run_rate.sum() > budget > 0:

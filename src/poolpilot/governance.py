@@ -229,12 +229,9 @@ class Governance:
             route = self.ladder[0].name
         else:
             tier = -1
-            due = (
-                month
-                + 1
-                + int(m.rng.geometric(1.0 / (1.0 + rights.informal_delay_mean_months)))
-                - 1
-            )
+            # erratic: a geometric delay with the stated mean (at least one month)
+            mean = max(1.0, rights.informal_delay_mean_months)
+            due = month + int(m.rng.geometric(1.0 / mean))
             route = "informal"
         self.challenges.append(Challenge(line, month, due, tier, restore_to, unfair))
         m.counts["disputes_raised"] += 1

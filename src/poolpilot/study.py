@@ -120,7 +120,12 @@ def no_pool_variant(scenario: Scenario) -> Scenario:
     data["name"] = "no_pool_baseline"
     data["description"] = f"no pool: direct allocations for the population of {scenario.name}"
     data["holder"] = {**holder, "kind": "none", "own_lines": [], "self_interest": 0.0}
-    data["budget"] = {**data["budget"], "basis": "retrospective", "admin_share": 0.0}
+    data["budget"] = {
+        **data["budget"],
+        "basis": "retrospective",
+        "admin_share": 0.0,
+        "reserve_share": 0.0,
+    }
     return validate_data(data, f"{scenario.name} (no-pool baseline)")
 
 
