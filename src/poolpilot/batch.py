@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -143,14 +144,15 @@ def _run_study(
     pool = None
     abort = False
     report: _Report = _Silent()
-    pending: set[Future] = set()
-    ready: list[Future] = []
+    unsaved: set[Future] = set()  # submitted, not yet in the store
 
-    def save(future: Future) -> None:
+    def save(future: Future, *, maybe_saved: bool = False) -> None:
         chunk = future.result()
-        store.write(chunk)
-        ok, failed = _tally(chunk, summary, position)
-        report.advance(ok, failed)
+        # A Ctrl-C held during a write is raised once the chunk is committed.
+        if not (maybe_saved and chunk.keys[0] in store.completed_keys()):
+            store.write(chunk)
+        unsaved.discard(future)
+        report.advance(*_tally(chunk, summary, position))
 
     try:
         pool = _open_pool(**pool_options)
@@ -158,30 +160,27 @@ def _run_study(
         chunks = _chunks(todo, size)
         window = 2 * pool.workers
         while True:
-            for chunk in _take(chunks, window - len(pending)):
-                pending.add(pool.executor.submit(_run_chunk, run_fn, chunk))
+            for chunk in _take(chunks, window - len(unsaved)):
+                unsaved.add(pool.executor.submit(_run_chunk, run_fn, chunk))
             if isinstance(report, _Silent) and progress != "none":
                 # After the first submissions: a process pool forks before tqdm's thread starts.
                 report = _open_report(progress, len(todo), summary.skipped, pool.name, size)
-            if not pending:
+            if not unsaved:
                 break
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            ready.extend(finished)
-            while ready:
-                save(ready[0])
-                ready.pop(0)
+            finished, _ = wait(unsaved, return_when=FIRST_COMPLETED)
+            for future in finished:
+                save(future)
     except KeyboardInterrupt:
         summary.interrupted = abort = True
-        for future in pending:
-            future.cancel()
         # Chunks that finished before the interrupt are saved; running ones are dropped.
-        salvage = ready + [f for f in pending if f.done() and not f.cancelled()]
-        for future in salvage:
-            if future.exception() is None:
-                save(future)
+        for future in list(unsaved):
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled() and future.exception() is None:
+                save(future, maybe_saved=True)
     except BaseException as exc:
         abort = True
-        for future in pending:
+        for future in unsaved:
             future.cancel()
         exc.add_note("the study stopped; runs saved before this stay saved (resume=True)")
         raise
@@ -359,13 +358,16 @@ def _dask_pool(workers: int | None, scheduler: str | None) -> _Pool:
         ) from exc
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        with warnings.catch_warnings():
+            # No dashboard; its HTTP port moving off a busy 8787 is not worth a warning.
+            warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
     else:
         client = Client(scheduler)
