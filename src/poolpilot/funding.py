@@ -282,7 +282,7 @@ def adjust_in_year(m: PilotModel, month: int) -> None:
     if not rule.enabled or m.adjusted_this_year:
         return
     env = m.ytd_envelope.sum()
-    months_seen = (month - 1) % 12 + 1
+    months_seen = (month - 1) % 12  # months of this budget year already delivered
     if env <= 0 or months_seen < 2:  # one month is not a trend
         return
     demand_cost = m.ytd_demand_cost.sum()
@@ -294,7 +294,7 @@ def adjust_in_year(m: PilotModel, month: int) -> None:
     if run_rate.sum() > budget > 0:
         run_rate *= budget / run_rate.sum()
     old = m.allocation.sum()
-    m.allocation[:] = run_rate * m.line_active
+    m.allocate(month, run_rate * m.line_active, "budget.in_year_adjustment", "run rate of need")
     m.adjusted_this_year = True
     m.events.log(
         month,

@@ -137,7 +137,9 @@ class Governance:
         """A change takes effect; a cut may be challenged by the partner it harms."""
         m = self.model
         old = m.allocation[line]
-        m.allocation[line] = max(0.0, new)
+        levels = m.allocation.copy()
+        levels[line] = max(0.0, new)
+        m.allocate(month, levels, "governance", "approved" if consulted else "decided alone")
         m.latencies.append(month - proposed)
         if new < old and not m.line_own[line]:
             cut_share = (old - new) / max(old, 1.0)
@@ -318,20 +320,22 @@ class Governance:
     def overturn(self, month: int, c: Challenge) -> None:
         """Restore the challenged allocation: from unallocated budget, then lines above fair."""
         m = self.model
-        gain = max(0.0, c.restore_to - m.allocation[c.line])
-        unallocated = max(0.0, m.monthly_budget() - m.allocation.sum())
+        levels = m.allocation.copy()
+        gain = max(0.0, c.restore_to - levels[c.line])
+        unallocated = max(0.0, m.monthly_budget() - levels.sum())
         from_budget = min(gain, unallocated)
-        m.allocation[c.line] += from_budget
+        levels[c.line] += from_budget
         gain -= from_budget
-        donors = np.maximum(m.allocation - m.fair, 0.0) * m.line_active
+        donors = np.maximum(levels - m.fair, 0.0) * m.line_active
         donors[c.line] = 0.0
         if donors.sum() <= 0:
-            donors = m.allocation * m.line_active
+            donors = levels * m.line_active
             donors[c.line] = 0.0
         if donors.sum() > 0 and gain > 0:
             take = donors / donors.sum() * min(gain, donors.sum())
-            m.allocation -= take
-            m.allocation[c.line] += take.sum()
+            levels -= take
+            levels[c.line] += take.sum()
+        m.allocate(month, levels, "escalation", f"challenge by {m.line_names[c.line]} upheld")
         m.counts["disputes_upheld"] += 1
         m.holder.accountability = min(0.9, m.holder.accountability + 0.15)
         m.overturned[c.line] = True

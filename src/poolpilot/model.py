@@ -213,6 +213,26 @@ class PilotModel(mesa.Model):
         funding = sum(p.annual_contribution for p in self.payers if self.payer_active[p.seat])
         return funding / 12.0 * (1.0 - b.admin_share - b.reserve_share)
 
+    def allocate(self, month: int, levels: np.ndarray, rule: str, evidence: str) -> None:
+        """Put new allocations in force; every changed line leaves an ``allocate`` event.
+
+        The event's amount is the new monthly level, so the allocation history of every line
+        can be rebuilt from the events alone.
+        """
+        levels = np.maximum(np.asarray(levels, dtype=float), 0.0)
+        for line in np.flatnonzero(levels != self.allocation):
+            self.events.log(
+                month,
+                self.holder_name,
+                "allocate",
+                self.line_names[line],
+                levels[line],
+                rule,
+                evidence,
+                "in force",
+            )
+        self.allocation = levels.copy()
+
     # --- the month ----------------------------------------------------------------------
 
     def step(self) -> None:
@@ -220,6 +240,7 @@ class PilotModel(mesa.Model):
         self.month += 1
         t = self.month
         self._reset_monthly_flags()
+        self._leave(t)
         need = self._realise_need(t)
         self._collect_contributions(t)
         self._plan(t)
@@ -229,11 +250,9 @@ class PilotModel(mesa.Model):
         self._book_outcomes(t, need, delivered)
         funding.reconcile(self, t)
         funding.assure(self, t)
-        if self.design.budget.basis == "prospective":
-            funding.adjust_in_year(self, t)
-            if t % 12 == 0:
-                funding.settle_year(self, t)
-                self.adjusted_this_year = False
+        if self.design.budget.basis == "prospective" and t % 12 == 0:
+            funding.settle_year(self, t)
+            self.adjusted_this_year = False
         self._update_trust(t)
         self._renew_and_exit(t)
         if t == self.horizon or not self.running:
@@ -295,7 +314,10 @@ class PilotModel(mesa.Model):
         s = self.design
         budget = self.monthly_budget()
         if s.budget.basis == "prospective":
-            if (t - 1) % 12 != 0 or (t > 1 and not s.budget.rebasing):
+            if (t - 1) % 12 != 0:
+                funding.adjust_in_year(self, t)
+                return
+            if t > 1 and not s.budget.rebasing:
                 return
             forecast = funding.forecast_envelope(self, t) / 12.0
             scale = min(1.0, budget / forecast.sum()) if forecast.sum() > 0 else 0.0
@@ -306,17 +328,7 @@ class PilotModel(mesa.Model):
         else:
             return
         if t == 1:  # the starting allocation is agreed when the pilot is set up
-            self.allocation[:] = proposal
-            self.events.log(
-                t,
-                self.holder_name,
-                "initial_allocation",
-                "all lines",
-                proposal.sum(),
-                f"holder.kind={s.holder.kind}",
-                "agreed at set-up",
-                "applied",
-            )
+            self.allocate(t, proposal, f"holder.kind={s.holder.kind}", "agreed at set-up")
         else:
             self.governance.decide(t, proposal)
 
@@ -520,24 +532,6 @@ class PilotModel(mesa.Model):
                         f"trust {line.trust:.2f}",
                         f"leaves in month {line.exit_month}",
                     )
-        for line in self.lines:
-            if line.exit_month == t and self.line_active[line.line]:
-                self.line_active[line.line] = False
-                self.allocation[line.line] = 0.0
-                self.counts["partner_exits"] += 1
-                self.events.log(
-                    t,
-                    line.name,
-                    "exit",
-                    self.holder_name,
-                    0.0,
-                    "providers.notice_months",
-                    "notice ended",
-                    "left",
-                )
-        for payer in self.payers:
-            if payer.exit_month == t and self.payer_active[payer.seat]:
-                self._unwind(t, payer)
         funding_now = sum(
             p.annual_contribution
             for p in self.payers
@@ -559,6 +553,29 @@ class PilotModel(mesa.Model):
             for payer in self.payers:
                 if self.payer_active[payer.seat]:
                     self._unwind(t, payer, counted=payer.exit_month is not None)
+
+    def _leave(self, t: int) -> None:
+        """Notices that end this month take effect before the month's work begins."""
+        for line in self.lines:
+            if line.exit_month == t and self.line_active[line.line]:
+                levels = self.allocation.copy()
+                levels[line.line] = 0.0
+                self.allocate(t, levels, "providers.notice_months", f"{line.name} left")
+                self.line_active[line.line] = False
+                self.counts["partner_exits"] += 1
+                self.events.log(
+                    t,
+                    line.name,
+                    "exit",
+                    self.holder_name,
+                    0.0,
+                    "providers.notice_months",
+                    "notice ended",
+                    "left",
+                )
+        for payer in self.payers:
+            if payer.exit_month == t and self.payer_active[payer.seat]:
+                self._unwind(t, payer)
 
     def _unwind(self, t: int, payer: Payer, counted: bool = True) -> None:
         """A payer leaves: its unspent share is refunded (or forfeited) by the exit rule."""
