@@ -15,7 +15,7 @@ PYTHON312 := $(shell for c in python3.12 \
 	  if $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
 	    command -v $$c 2>/dev/null || echo $$c; break; fi; done)
 
-.PHONY: demo test lint format benchmark baseline chromium clean
+.PHONY: demo test lint format validate benchmark baseline chromium clean
 
 $(VENV)/.created:
 	@if [ -z "$(PYTHON312)" ]; then \
@@ -57,6 +57,10 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+# docs/validation.md: the claims table with measured effects, generated, never typed
+validate: $(VENV)/.installed-dev
+	$(VENV)/bin/python -m poolpilot.claims --out docs/validation.md
 
 baseline: $(VENV)/.installed-dev
 	$(VENV)/bin/python tests/baseline.py --refresh

@@ -32,16 +32,24 @@ class Payer(mesa.Agent):
         self.annual_contribution = spec.annual_contribution
         self.exit_month: int | None = None  # when its notice ends
         self.last_reconciled = 0
+        self.exposed = False  # hidden problems exposed by an outside audit since last renewal
 
     @property
     def trust(self) -> float:
         return float(self.model.payer_trust[self.seat])
 
     def renew(self, month: int) -> str:
-        """Continue, reduce or withdraw, by trust (findings have already cut trust)."""
+        """Continue, reduce or withdraw, by its trust and what it found.
+
+        Findings have already cut trust; a payer that saw problems exposed in public since the
+        last renewal and no longer trusts the pool enough to continue in full withdraws.
+        """
         if self.exit_month is not None or not self.model.payer_active[self.seat]:
             return "leaving"
-        if self.trust < self.spec.exit_threshold:
+        exposed, self.exposed = self.exposed, False
+        if self.trust < self.spec.exit_threshold or (
+            exposed and self.trust < self.spec.reduce_threshold
+        ):
             self.exit_month = month + self.spec.notice_months
             return "withdraw"
         if self.trust < self.spec.reduce_threshold:

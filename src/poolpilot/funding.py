@@ -22,6 +22,10 @@ import numpy as np
 if TYPE_CHECKING:
     from poolpilot.model import PilotModel
 
+#: Least loss of trust (relative) when an outside audit exposes hidden problems in public,
+#: whatever the amount (seed 002: problems exposed by audit or media often end pilots).
+PUBLIC_EXPOSURE = 0.3
+
 
 def attribute(model: PilotModel, month: int, spend: np.ndarray) -> np.ndarray:
     """Charge this month's spend by service to payers; returns the amount blocked per service."""
@@ -147,14 +151,18 @@ def find(m: PilotModel, month: int, seat: int, power: float, by: str) -> float:
     # surprise: larger and later findings hit harder; findings surfaced by assurance less so
     lag = float(np.average(lags, weights=None)) if lags else 0.0
     size = 2.0 * found / max(m.payers[seat].annual_contribution, 1.0) * (1.0 + lag / 12.0)
-    if by == "assurance":
+    if by == "assurance":  # surfaced by the pilot's own safeguards
         size *= 0.5
+    elif by == "outside audit":  # exposed in public: the hit is reputational as well
+        size = max(3.0 * size, PUBLIC_EXPOSURE)
+        for payer in m.payers:
+            payer.exposed = True
     if m.payer_active[seat]:  # a payer that has left keeps its last trust
         m.payer_trust[seat] *= 1.0 - min(0.6, size)
     if by in ("assurance", "outside audit"):  # findings are reported to all other payers
         others = m.payer_active.copy()
         others[seat] = False
-        m.payer_trust *= 1.0 - min(0.3, 0.5 * size) * others
+        m.payer_trust *= 1.0 - min(0.6 if by == "outside audit" else 0.3, 0.5 * size) * others
     return found
 
 

@@ -22,8 +22,13 @@ if TYPE_CHECKING:
 
 #: A partner this far (share) below its need-fair allocation has been treated unfairly.
 UNFAIR_TOLERANCE = 0.05
-#: Chance an escalation tier overturns a decision that was fair (review errors).
+#: Relative chance, against an unfair one, that a tier overturns a fair decision (review errors).
 WRONGFUL_OVERTURN = 0.1
+#: Changes smaller than this share of a line's allocation are not made (noise, not news).
+MATERIALITY = 0.03
+#: Without a pool, a partner defends its own budget: it agrees to give up a share ``c`` of it
+#: with probability ``trust * max(0, 1 - SILO_DEFENCE * c)`` (seed 000: silos funded defensively).
+SILO_DEFENCE = 4.0
 
 
 @dataclass
@@ -101,7 +106,9 @@ class Governance:
             wanted = proposal[line] - current[line]
             base = max(current[line], m.fair[line])
             step = float(np.clip(wanted * leverage, -shift_cap * base, shift_cap * base))
-            if abs(step) < 1.0 or any(p.line == line for p in self.pending):
+            if abs(step) < max(1.0, MATERIALITY * base) or any(
+                p.line == line for p in self.pending
+            ):
                 continue
             kind = "cut" if step < 0 else "investment"
             new = current[line] + step
@@ -131,7 +138,8 @@ class Governance:
                     "observed need",
                     "applied",
                 )
-                self.apply(month, line, new, proposed=month, consulted=False)
+                # in a provider council the providers are the decision-makers: they are consulted
+                self.apply(month, line, new, proposed=month, consulted=self.provider_led)
 
     def apply(self, month: int, line: int, new: float, proposed: int, consulted: bool) -> None:
         """A change takes effect; a cut may be challenged by the partner it harms."""
@@ -163,7 +171,10 @@ class Governance:
             yes = no = 0
             voters: list[tuple[str, float]] = []
             if not m.line_own[line]:
-                if change.kind == "cut":
+                if change.kind == "cut" and self.bilateral:  # no pool: it defends its budget
+                    given_up = (m.allocation[line] - change.amount) / max(m.allocation[line], 1.0)
+                    p_partner = m.trust[line] * max(0.0, 1.0 - SILO_DEFENCE * given_up)
+                elif change.kind == "cut":
                     p_partner = m.trust[line] * (1.0 - min(1.0, 3.0 * harm))
                 else:
                     p_partner = 1.0
@@ -247,6 +258,20 @@ class Governance:
             f"unfair by {u:.2f} of need-fair share",
             route,
         )
+
+    def revisit(self, month: int) -> None:
+        """Without a ladder, partners dispute decisions after the fact (seed 003).
+
+        With an escalation ladder, challenges go through it when a decision is made and a final
+        answer settles them; without one, a partner still below its need-fair share may raise
+        the grievance again in any month.
+        """
+        if self.rules.challenges.rights == "none" or self.ladder:
+            return
+        m = self.model
+        for line in np.flatnonzero(m.line_active & ~m.line_own & ~self.open_challenge):
+            if m.allocation[line] < m.fair[line] * (1.0 - UNFAIR_TOLERANCE):
+                self.consider_challenge(month, line, restore_to=m.fair[line])
 
     def review_quality(self) -> float:
         """Reviews overturn unfair decisions more reliably with open data and independent validation."""

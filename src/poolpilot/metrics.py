@@ -172,6 +172,14 @@ METRICS: dict[str, tuple[str, Callable[[PilotModel], float]]] = {
             m.line_spend[: m.month][:, m.line_community].sum(), m.line_spend[: m.month].sum()
         ),
     ),
+    "under_delivery": (
+        "share of funded, demanded service that providers did not deliver (low effort)",
+        lambda m: (
+            1.0 - _ratio(m.funded_delivered[: m.month].sum(), m.funded_demand[: m.month].sum())
+            if m.funded_demand[: m.month].sum() > 0
+            else 0.0
+        ),
+    ),
     "upstream_spend": ("upstream and preventive spend", lambda m: float(m.upstream.sum())),
     "pooled_funding": (
         "contributions received by the pool",

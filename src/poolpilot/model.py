@@ -175,6 +175,8 @@ class PilotModel(mesa.Model):
         self.pool_history = np.zeros((h, 2))
         self.budget_history = np.zeros(h)
         self.cost_incurred = np.zeros(h)
+        self.funded_demand = np.zeros(h)
+        self.funded_delivered = np.zeros(h)
         self.planned_spend = np.zeros(h)
         self.burden_offset = 0.0
 
@@ -246,6 +248,7 @@ class PilotModel(mesa.Model):
         self._plan(t)
         self.governance.vote(t)
         self.governance.escalate(t)
+        self.governance.revisit(t)
         delivered = self._deliver(t)
         self._book_outcomes(t, need, delivered)
         funding.reconcile(self, t)
@@ -346,6 +349,8 @@ class PilotModel(mesa.Model):
         )
         funded_units = np.minimum(self.line_capacity, self.allocation * (1.0 - upstream_share) / uc)
         funded = np.minimum(demand, funded_units * effort) * self.line_active
+        self.funded_demand[t - 1] = (np.minimum(demand, funded_units) * self.line_active * uc).sum()
+        self.funded_delivered[t - 1] = (funded * uc).sum()
         spare = np.maximum(self.line_capacity * effort - funded, 0.0)
         unfunded = (
             np.minimum(s.trust.unfunded_delivery * (demand - funded), spare) * self.line_active
@@ -434,6 +439,11 @@ class PilotModel(mesa.Model):
         procedural = np.full(self.n_lines, rights + (0.2 if gov.decision_rights.enabled else -0.1))
         procedural += 0.5 * self.consulted + 0.5 * self.overturned - 0.3 * self.upheld_against
         procedural -= 0.5 * (self.unconsulted_cut > 0.02)
+        # power imbalance: a holder that is also a large provider brakes its partners' trust
+        # (Huxham & Vangen; seed 000), unless conflict-of-interest controls answer it
+        spend = self.line_spend[t - 2] if t > 1 else self.allocation
+        own_share = spend[self.line_own].sum() / spend.sum() if spend.sum() > 0 else 0.0
+        procedural -= own_share * (1.0 - gov.coi_controls)
         open_data = 2.0 * self.visibility - 1.0
         signal = 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
         moved = trust.update(
