@@ -23,6 +23,7 @@ import threading
 import time
 import traceback
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from poolpilot.records import RunResult, RunSpec
-from poolpilot.store import Chunk, ResultsStore
+from poolpilot.store import Chunk, ResultsStore, _SigintDeferred
 
 RunFunction = Callable[[RunSpec], RunResult]
 ExecutorName = Literal["serial", "process", "dask"]
@@ -103,8 +104,7 @@ def execute(
         raise ValueError(f"workers must be at least 1, not {workers}")
     position = {spec.key: i for i, spec in enumerate(specs)}
     if len(position) < len(specs):
-        seen: set[str] = set()
-        repeated = sorted({s.key for s in specs if s.key in seen or seen.add(s.key)})
+        repeated = sorted(key for key, n in Counter(s.key for s in specs).items() if n > 1)
         raise ValueError(f"run keys must be unique in a study; repeated: {', '.join(repeated)}")
 
     owned = not isinstance(store, ResultsStore)
@@ -339,6 +339,9 @@ def _process_pool(workers: int) -> _Pool:
             pool.shutdown(wait=True)
             return
         # Running chunks are lost work a resume redoes; waiting for them is not stopping.
+        if hasattr(pool, "terminate_workers"):  # Python 3.14+
+            pool.terminate_workers()
+            return
         processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
@@ -356,21 +359,29 @@ def _dask_pool(workers: int | None, scheduler: str | None) -> _Pool:
         raise ImportError(
             "the dask executor needs dask.distributed: pip install 'poolpilot[dask]'"
         ) from exc
-    cluster = None
-    if scheduler is None:
-        with warnings.catch_warnings():
-            # No dashboard; its HTTP port moving off a busy 8787 is not worth a warning.
-            warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
-            cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
+    cluster = client = None
+    try:
+        if scheduler is None:
+            # Ctrl-C waits until the cluster is up: a half-started one cannot be closed.
+            with _SigintDeferred(), warnings.catch_warnings():
+                # No dashboard; its HTTP port moving off a busy 8787 is not worth a warning.
+                warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+                cluster = LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                client = Client(cluster)
+        else:
+            client = Client(scheduler)
+    except BaseException:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        raise
     count = workers or max(1, sum(client.nthreads().values()))
     # pure=False: chunks are never deduplicated and need no hashing of their specs.
     pool = client.get_executor(pure=False)

@@ -480,12 +480,14 @@ def _lock_folder(folder: Path) -> str:
         if fcntl is not None:
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except (BlockingIOError, PermissionError):
                 os.close(fd)
                 raise BlockingIOError(
                     f"{folder} is being written by another process; wait for that study to "
                     "finish, or open the folder with readonly=True to read it"
                 ) from None
+            except OSError:  # pragma: no cover - a filesystem without locks: go unlocked
+                pass
         _LOCKS[name] = [fd, 1]
         return name
 
