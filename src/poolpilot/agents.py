@@ -168,6 +168,6 @@ class BudgetHolder(mesa.Agent):
         over = np.maximum(proposal - cap, 0.0).sum()
         proposal = np.minimum(proposal, cap)
         room = cap - proposal
-        if over > 0 and room.sum() > 0:  # one pass of redistribution to lines with room
+        if over > 0 and room.sum() > 1e-9:  # one pass of redistribution to lines with room
             proposal += room * min(1.0, over / room.sum())
         return proposal

@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from poolpilot.model import PilotModel
 
 
+#: Below this a denominator (money or units) counts as nothing: a ratio of dust is 0, not inf.
+DUST = 1e-9
+
+
 def _ratio(a: float, b: float) -> float:
-    return float(a / b) if b > 0 else 0.0
+    return float(a / b) if b > DUST else 0.0
 
 
 def _mean(values: list) -> float:
