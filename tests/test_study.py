@@ -120,3 +120,105 @@ def test_bad_scenario_on_the_command_line_exits_2(tmp_path, capsys):
 def test_listing_commands(argv, capsys):
     assert main(argv) == 0
     assert "hospital_led_post_acute" in capsys.readouterr().out
+
+
+def test_lists_grids_and_latin_hypercubes_make_the_expected_points():
+    oat = study.points(vary={"a": [1, 2], "b": [3]})
+    assert oat == [{"a": 1}, {"a": 2}, {"b": 3}]
+    grid = study.points(grid={"a": [1, 2], "b": [3, 4]})
+    assert len(grid) == 4 and {"a": 2, "b": 4} in grid
+    lhs = study.points(lhs=10, ranges={"x": (0.0, 1.0), "y": (5.0, 7.0)}, seed=1)
+    assert len(lhs) == 10
+    xs = sorted(p["x"] for p in lhs)  # one point in each tenth of the range
+    assert all(i / 10 <= x < (i + 1) / 10 for i, x in enumerate(xs))
+    assert all(5.0 <= p["y"] <= 7.0 for p in lhs)
+    assert study.points(lhs=10, ranges={"x": (0.0, 1.0)}, seed=1) == study.points(
+        lhs=10, ranges={"x": (0.0, 1.0)}, seed=1
+    )
+
+
+def test_grid_and_lhs_from_the_command_line(tmp_path):
+    out = tmp_path / "g"
+    code = main(
+        [
+            "run",
+            "hospital_led_post_acute",
+            "--replicates",
+            "2",
+            "--months",
+            "3",
+            "--grid",
+            "governance.transparency=0.2,0.8",
+            "--grid",
+            "governance.challenges.rights=none,formal",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 2 * 4 and runs["key"].is_unique
+    out = tmp_path / "l"
+    code = main(
+        [
+            "run",
+            "hospital_led_post_acute",
+            "--replicates",
+            "1",
+            "--months",
+            "3",
+            "--lhs",
+            "5",
+            "--range",
+            "holder.self_interest=0,0.6",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs["holder.self_interest"].between(0, 0.6).all() and len(runs) == 5
+    assert main(["run", "hospital_led_post_acute", "--lhs", "5", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_a_failing_run_is_recorded_and_the_exit_code_says_so(tmp_path, monkeypatch):
+    from poolpilot import model
+
+    real_step = model.PilotModel.step
+
+    def step(self):
+        if self.design.holder.self_interest > 0.5:  # some runs of the study fail
+            raise RuntimeError("deliberate failure")
+        real_step(self)
+
+    monkeypatch.setattr(model.PilotModel, "step", step)
+    out = tmp_path / "f"
+    code = main(
+        [
+            "run",
+            "hospital_led_post_acute",
+            "--replicates",
+            "2",
+            "--months",
+            "3",
+            "--vary",
+            "holder.self_interest=0.1,0.9",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--executor",
+            "serial",
+            "--quiet",
+        ]
+    )
+    assert code == 1
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert (runs["status"] == "failed").sum() == 2 and (runs["status"] == "ok").sum() == 2
+    assert runs.loc[runs["status"] == "failed", "error"].str.contains("deliberate failure").all()

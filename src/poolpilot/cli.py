@@ -43,7 +43,25 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PATH=V1,V2,...",
-        help="run every listed value of a field (several --vary make a grid)",
+        help="run each listed value of a field, one field at a time; repeatable",
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="run every combination of the listed values of these fields; repeatable",
+    )
+    p.add_argument(
+        "--lhs", type=int, default=None, metavar="N", help="N Latin hypercube points over --range"
+    )
+    p.add_argument(
+        "--range",
+        dest="ranges",
+        action="append",
+        default=[],
+        metavar="PATH=LOW,HIGH",
+        help="a numeric field's range for --lhs; repeatable",
     )
     p.add_argument("--out", type=Path, default=None, help="results folder (default results/NAME)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
@@ -137,13 +155,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _vary(items: list[str]) -> dict[str, list[Any]]:
+def _values(items: list[str], flag: str) -> dict[str, list[Any]]:
+    """``path=v1,v2`` options as path -> values (each value read as YAML)."""
     out = {}
     for item in items:
         path, raw = item.split("=", 1) if "=" in item else (item, "")
         if not raw:
-            raise ValueError(f"--vary needs path=v1,v2,... (given {item!r})")
+            raise ValueError(f"{flag} needs path=v1,v2,... (given {item!r})")
         out[path] = [parse_assignment(f"x={v}")[1] for v in raw.split(",")]
+    return out
+
+
+def _ranges(items: list[str]) -> dict[str, tuple[float, float]]:
+    out = {}
+    for path, values in _values(items, "--range").items():
+        if len(values) != 2 or not all(isinstance(v, int | float) for v in values):
+            raise ValueError(f"--range needs path=low,high with two numbers (given {values!r})")
+        out[path] = (float(values[0]), float(values[1]))
     return out
 
 
@@ -162,9 +190,12 @@ def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int
         progress="none" if args.quiet else "auto",
         command=" ".join(["poolpilot", *sys.argv[1:]]),
     )
-    vary = _vary(args.vary)
-    if vary:
-        options["vary"] = vary
+    options["vary"] = _values(args.vary, "--vary") or None
+    options["grid"] = _values(args.grid, "--grid") or None
+    if args.lhs is not None:
+        if not args.ranges:
+            raise ValueError("--lhs needs at least one --range path=low,high")
+        options["lhs"], options["ranges"] = args.lhs, _ranges(args.ranges)
     name = "compare" if compare else Path(scenarios[0]).stem
     options["out"] = args.out or Path("results") / name
     if compare:

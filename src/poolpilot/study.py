@@ -74,6 +74,48 @@ def expand(vary: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
     return [dict(zip(paths, values, strict=True)) for values in itertools.product(*vary.values())]
 
 
+def one_at_a_time(vary: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
+    """Each listed value of each path, the other fields staying at the scenario's values."""
+    if not vary:
+        return [{}]
+    return [{path: value} for path, values in vary.items() for value in values]
+
+
+def latin_hypercube(n: int, ranges: dict[str, tuple[float, float]], seed: int = 0) -> list[dict]:
+    """``n`` points of a Latin hypercube over ``ranges`` (path -> (low, high))."""
+    from scipy.stats import qmc
+
+    if n < 1 or not ranges:
+        raise ValueError("a Latin hypercube needs n >= 1 and at least one range")
+    for path, (low, high) in ranges.items():
+        if not low < high:
+            raise ValueError(f"--range {path}: low must be below high (given {low}, {high})")
+    unit = qmc.LatinHypercube(d=len(ranges), seed=seed).random(n)
+    lows = np.array([r[0] for r in ranges.values()])
+    highs = np.array([r[1] for r in ranges.values()])
+    values = qmc.scale(unit, lows, highs)
+    return [dict(zip(ranges, map(float, row), strict=True)) for row in values]
+
+
+def points(
+    vary: dict[str, list[Any]] | None = None,
+    grid: dict[str, list[Any]] | None = None,
+    lhs: int | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """The varied points of a study: lists one at a time, a full grid, a Latin hypercube.
+
+    Several kinds combine as their product (every grid point at every hypercube point, ...).
+    """
+    sets = [
+        one_at_a_time(vary),
+        expand(grid),
+        latin_hypercube(lhs, ranges or {}, seed) if lhs else [{}],
+    ]
+    return [{**a, **b, **c} for a in sets[0] for b in sets[1] for c in sets[2]]
+
+
 def plan(
     designs: list[Scenario],
     replicates: int,
@@ -221,11 +263,20 @@ def run(
     seed: int = 0,
     months: int | None = None,
     overrides: list[str] | dict[str, Any] | None = None,
+    vary: dict[str, list[Any]] | None = None,
+    grid: dict[str, list[Any]] | None = None,
+    lhs: int | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
     **options: Any,
 ) -> StudyResults:
-    """Run one design ``replicates`` times (``poolpilot run``)."""
+    """Run one design ``replicates`` times (``poolpilot run``), at each varied point.
+
+    ``vary`` runs each listed value of each path one at a time, ``grid`` every combination,
+    ``lhs`` that many Latin hypercube points over ``ranges`` (see :func:`points`).
+    """
     design = _design(scenario, overrides, months)
-    return execute_study([design], replicates=replicates, seed=seed, **options)
+    varied = _varied(vary, grid, lhs, ranges, seed)
+    return execute_study([design], replicates=replicates, seed=seed, vary=varied, **options)
 
 
 def compare(
@@ -236,16 +287,29 @@ def compare(
     months: int | None = None,
     overrides: list[str] | dict[str, Any] | None = None,
     baseline: bool = True,
+    vary: dict[str, list[Any]] | None = None,
+    grid: dict[str, list[Any]] | None = None,
+    lhs: int | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
     **options: Any,
 ) -> StudyResults:
-    """Designs side by side at the same seeds, with the no-pool baseline alongside."""
+    """Designs side by side at the same seeds, with the no-pool baseline alongside.
+
+    Varied points (``vary``, ``grid``, ``lhs``) apply to every design, as in :func:`run`.
+    """
     designs = [_design(s, overrides, months) for s in scenarios]
     names = [d.name for d in designs]
     if len(set(names)) < len(names):
         raise ValueError(f"designs must have distinct names (given {', '.join(names)})")
     if baseline and not any(d.holder.kind == "none" for d in designs):
         designs.append(no_pool_variant(designs[0]))
-    return execute_study(designs, replicates=replicates, seed=seed, **options)
+    varied = _varied(vary, grid, lhs, ranges, seed)
+    return execute_study(designs, replicates=replicates, seed=seed, vary=varied, **options)
+
+
+def _varied(vary, grid, lhs, ranges, seed) -> list[dict[str, Any]] | None:
+    chosen = points(vary, grid, lhs, ranges, seed)
+    return None if chosen == [{}] else chosen
 
 
 def _design(
