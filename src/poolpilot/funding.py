@@ -28,25 +28,41 @@ PUBLIC_EXPOSURE = 0.3
 
 
 def attribute(model: PilotModel, month: int, spend: np.ndarray) -> np.ndarray:
-    """Charge this month's spend by service to payers; returns the amount blocked per service."""
+    """Charge this month's spend by service to payers; returns the amount blocked per service.
+
+    Plain Python floats on purpose: a handful of payers and services, every month of every
+    run, where numpy's per-call overhead would cost more than the arithmetic.
+    """
     m = model
     rules = m.design.governance.validation
-    balance = np.maximum(m.payer_balance, 0.0) * m.payer_active
+    n = m.n_payers
+    active = m.payer_active.tolist()
+    balance = [
+        max(b, 0.0) if a else 0.0 for b, a in zip(m.payer_balance.tolist(), active, strict=True)
+    ]
+    taken = [0.0] * n
+    allows = m.payer_allows_lists
+    earmarked = m.payer_earmarked.tolist()
     blocked = np.zeros_like(spend)
-    for k in np.flatnonzero(spend > 0):
-        left = float(spend[k])
-        for group in (m.payer_allows[:, k] & m.payer_earmarked, m.payer_allows[:, k]):
-            room = balance * group
-            if left <= 0 or room.sum() <= 0:
+    for k, amount in enumerate(spend.tolist()):
+        if amount <= 0:
+            continue
+        left = amount
+        allowed = allows[k]
+        for group in ([i for i in allowed if earmarked[i]], allowed):
+            room = sum(balance[i] for i in group)
+            if left <= 0 or room <= 0:
                 continue
-            take = room / room.sum() * min(left, room.sum())
-            m.payer_balance -= take
-            m.payer_period_spend += take
-            balance -= take
-            left -= take.sum()
+            share = min(left, room) / room
+            for i in group:
+                take = balance[i] * share
+                balance[i] -= take
+                taken[i] += take
+                left -= take
         if left <= 1e-9:
             continue
-        if m.rng.random() < rules.strictness or balance.sum() <= 0:
+        total = sum(balance)
+        if m.rng.random() < rules.strictness or total <= 0:
             blocked[k] = left
             m.events.log(
                 month,
@@ -59,9 +75,14 @@ def attribute(model: PilotModel, month: int, spend: np.ndarray) -> np.ndarray:
                 "blocked",
             )
             continue
-        charge = balance / balance.sum() * left
+        charge = np.array([b / total * left for b in balance])
+        for i in range(n):
+            balance[i] -= charge[i]
         disallow(m, month, charge)
-        balance -= charge
+    if any(taken):
+        charged = np.array(taken)
+        m.payer_balance -= charged
+        m.payer_period_spend += charged
     if not m.design.governance.decision_rights.enabled:
         miscode(m, month, spend)
     return blocked

@@ -138,6 +138,10 @@ class PilotModel(mesa.Model):
                 for name in p.allowable_uses:
                     allows[i, self.service_names.index(name)] = True
         self.payer_allows = allows
+        # per service, the payers that may pay for it (the attribution rule walks these)
+        self.payer_allows_lists = [
+            np.flatnonzero(allows[:, k]).tolist() for k in range(allows.shape[1])
+        ]
         self.payer_balance = np.zeros(self.n_payers)
         self.payer_period_spend = np.zeros(self.n_payers)
         self.statement_seen = np.zeros(self.n_payers, dtype=bool)
