@@ -166,3 +166,23 @@ def test_an_envelope_set_10_percent_low_with_and_without_in_year_adjustment():
     assert adjustments and adjustments[0][0] == 3  # two months delivered make a trend
     assert adjusted.planned_spend[-1] == pytest.approx(10_000.0)
     assert adjusted.unmet[:, 0, 0].sum() < low.unmet[:, 0, 0].sum()
+
+
+def test_financial_statements_reach_payers_at_reconciliation_and_enter_their_trust():
+    def payer_trust(statements: bool) -> tuple[float, float]:
+        data = tiny_data(horizon_months=6, governance={"financial_statements": statements})
+        data["payers"][0]["reconciliation"] = "quarterly"
+        m = PilotModel(validate_data(data, "t"), rng=1)
+        for _ in range(2):
+            m.step()
+        before = m.payer_trust[0]
+        for _ in range(4):
+            m.step()
+        return before, m.payer_trust[0]
+
+    (before_with, after_with), (before_without, after_without) = (
+        payer_trust(True),
+        payer_trust(False),
+    )
+    assert before_with == pytest.approx(before_without)  # no statement before month 3
+    assert after_with > after_without

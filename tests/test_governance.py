@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from poolpilot import trust
 from poolpilot.model import PilotModel
@@ -141,3 +142,85 @@ def test_weak_leverage_moves_money_slowly():
         m.step()
         _cut(m, 0.2)
     assert strong.allocation[0] < weak.allocation[0] < weak.fair[0]
+
+
+def test_conflict_of_interest_controls_and_joint_review_damp_self_interest():
+    def holder(governance: dict) -> PilotModel:
+        data = tiny_data(governance=governance)
+        data["holder"] = {
+            **data["holder"],
+            "kind": "hospital",
+            "self_interest": 0.4,
+            "pressure_sensitivity": 1.0,
+        }
+        return PilotModel(validate_data(data, "t"), rng=1).holder
+
+    # w = self_interest * (1 + sensitivity * pressure) * (1 - coi) * (1 - damping)
+    assert holder({}).self_interest(0.5) == pytest.approx(0.6)
+    assert holder({"coi_controls": 0.5}).self_interest(0.5) == pytest.approx(0.3)
+    both = {"coi_controls": 0.5, "joint_review": {"enabled": True, "damping": 0.5}}
+    assert holder(both).self_interest(0.5) == pytest.approx(0.15)
+
+
+def test_transparency_limits_what_partners_challenge_and_enters_their_trust():
+    def first_month(transparency: float) -> PilotModel:
+        m = _model(
+            {"transparency": transparency, "challenges": {"rights": "formal", "propensity": 1}}
+        )
+        m.step()
+        return m
+
+    opaque, open_ = first_month(0.0), first_month(1.0)
+    assert opaque.visibility == 0.0 and open_.visibility == 1.0
+    assert open_.trust[0] > opaque.trust[0]  # open data is part of the experience
+    # the same unfair cut: harm seen through visibility 0.4 + 0.6 V, so challenges are likelier
+    # when the data is open
+    draws = {}
+    for name, transparency in (("opaque", 0.0), ("open", 1.0)):
+        raised = 0
+        for seed in range(200):
+            data = tiny_data(
+                governance={
+                    "transparency": transparency,
+                    "challenges": {"rights": "formal", "propensity": 3},
+                }
+            )
+            data["holder"] = {**data["holder"], "planning_cycle_months": 24}
+            m = PilotModel(validate_data(data, "t"), rng=seed)
+            m.step()
+            _cut(m, 0.3)
+            raised += m.counts["disputes_raised"]
+        draws[name] = raised
+    assert draws["open"] > draws["opaque"]
+
+
+def test_oversight_pulls_provider_reports_back_to_system_need():
+    def council(oversight: bool) -> PilotModel:
+        data = tiny_data(governance={"oversight": {"enabled": oversight, "strength": 0.8}})
+        data["holder"] = {
+            "kind": "provider_council",
+            "planning_cycle_months": 1,
+            "data_lag_months": 0,
+        }
+        data["providers"] = [{**data["providers"][0], "demand_bias": 0.5}]
+        m = PilotModel(validate_data(data, "t"), rng=1)
+        m.step()
+        return m
+
+    seen = council(False).holder.observed_need_cost(1)[0]
+    checked = council(True).holder.observed_need_cost(1)[0]
+    true_cost = 100 * 100.0
+    # reports inflated by the bias (0.5), or by what oversight leaves of it (0.5 * 0.2)
+    assert seen == pytest.approx(true_cost * 1.5, rel=0.1)
+    assert checked == pytest.approx(true_cost * 1.1, rel=0.1)
+
+
+def test_a_partner_below_its_threshold_disengages_and_delivers_less():
+    m = _model({})
+    m.step()
+    m.trust[0] = 0.1  # below the default disengage threshold of 0.35
+    m.step()  # trust is updated at the end of the month: it disengages now...
+    assert m.disengaged[0]
+    assert [e[-1] for e in _events(m, "disengage")] == ["disengaged"]
+    m.step()  # ...and delivers 20% less effort from the next month
+    assert m.met_need[2, 0, 0] < m.met_need[0, 0, 0]

@@ -162,6 +162,7 @@ class PilotModel(mesa.Model):
             if sv.averts is not None:
                 self.elasticity[k, events.index(sv.averts)] = sv.elasticity
         self.community_service = np.array([sv.kind == "community" for sv in s.services])
+        self.service_unit_cost = np.array([sv.unit_cost for sv in s.services], dtype=float)
 
     def _build_records(self) -> None:
         h, n_seg, n_svc = self.need.shape
@@ -462,17 +463,17 @@ class PilotModel(mesa.Model):
         self.trust = np.where(self.line_own | ~self.line_active, self.trust, moved)
 
         # payers: open data and statements, independent assurance, visible results
-        recent = self.unmet[max(0, t - 3) : t].sum()
-        need = self.true_need[max(0, t - 3) : t].sum()
+        recent = (self.unmet[max(0, t - 3) : t] * self.service_unit_cost).sum()
+        need = (self.true_need[max(0, t - 3) : t] * self.service_unit_cost).sum()
         results = 1.0 - 4.0 * (recent / need if need > 0 else 0.0)
-        assured = (0.4 if gov.financial_statements else -0.2) + (
-            0.2 if gov.assurance.enabled else 0.0
-        )
+        # a payer counts on financial statements once it has received one (at reconciliation)
+        assured = np.where(self.statement_seen, 0.4, -0.2)
+        assured += 0.2 if gov.assurance.enabled else 0.0
         payer_signal = 0.35 * (2.0 * gov.transparency - 1.0) + 0.3 * assured
         payer_signal += 0.35 * results * (0.3 + 0.7 * gov.transparency)
         moved = trust.update(
             self.payer_trust,
-            np.full(self.n_payers, payer_signal),
+            payer_signal,
             self.payer_initial,
             rules.gain_rate,
             rules.loss_asymmetry,
