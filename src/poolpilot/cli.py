@@ -107,6 +107,47 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("report", help="(re)write DIR/report.html from a results folder")
     s.add_argument("folder", type=Path, metavar="DIR")
+
+    s = sub.add_parser(
+        "sensitivity",
+        help="global sensitivity analysis (SALib) of a scenario's metrics",
+        description="Sensitivity indices of the metrics to the parameters of the scenario's "
+        "sensitivity: block (or --param), run through the studies layer. Integer fields are "
+        "rounded within their bounds; levels map equal shares of [0, 1] to each level.",
+    )
+    s.add_argument("scenario", metavar="SCENARIO", help="a scenario file or a preset name")
+    s.add_argument(
+        "--method", choices=["sobol", "morris", "fast", "rbd-fast", "delta"], default="sobol"
+    )
+    s.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="sobol base points (a power of two; default 256), morris trajectories (20), "
+        "eFAST points per parameter (128) or Latin hypercube rows (512)",
+    )
+    s.add_argument("--replicates", type=int, default=1, help="runs per point (default 1)")
+    s.add_argument("--metrics", nargs="+", default=None, metavar="METRIC")
+    s.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="PATH=SPEC",
+        help="a varied field: PATH=LO,HI (bounds) or PATH=A|B|C (levels); replaces the "
+        "scenario's sensitivity: parameters; repeatable",
+    )
+    s.add_argument(
+        "--group", action="append", default=[], metavar="PATH=NAME", help="group a parameter"
+    )
+    s.add_argument("--seed", type=int, default=0, help="sampler, study and bootstrap seed")
+    s.add_argument("--months", type=int, default=None, help="override the horizon")
+    s.add_argument("--out", type=Path, default=None, help="results folder")
+    s.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    s.add_argument("--executor", choices=["serial", "process", "dask"], default=None)
+    s.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask cluster")
+    s.add_argument("--resume", action="store_true", help="run only the runs missing from --out")
+    s.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
 
@@ -239,6 +280,48 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from poolpilot import sensitivity
+
+    parameters, groups = sensitivity.parse_options(args.param, args.group)
+    out = args.out or Path("results") / f"{Path(args.scenario).stem}-sensitivity"
+    try:
+        result = sensitivity.analyze_scenario(
+            args.scenario,
+            method=args.method,
+            samples=args.samples,
+            replicates=args.replicates,
+            metrics=args.metrics,
+            parameters=parameters,
+            seed=args.seed,
+            out=out,
+            workers=args.workers,
+            executor=args.executor,
+            resume=args.resume,
+            progress="none" if args.quiet else "auto",
+            months=args.months,
+            groups=groups,
+            scheduler=args.scheduler,
+            command=" ".join(["poolpilot", *sys.argv[1:]]),
+        )
+    except sensitivity.IncompleteStudyError as err:
+        print(f"poolpilot: {err}", file=sys.stderr)
+        return 130 if err.summary.interrupted else 1
+    if not args.quiet:
+        print(result.summary, file=sys.stderr)
+        ranked = result.ranking.dropna(subset=["rank"])
+        for metric, rows in ranked.groupby("metric", sort=False):
+            top = ", ".join(
+                f"{r.parameter} ({r.index} {r.value:.2f})" for r in rows.head(3).itertuples()
+            )
+            print(f"{metric}: {top}")
+        unstable = int(result.convergence["unstable"].fillna(False).sum())
+        if unstable:
+            print(f"{unstable} indices moved more than their intervals from N/2 to N: raise N")
+    print(f"results: {result.folder}")
+    return 0
+
+
 COMMANDS = {
     "list": cmd_list,
     "validate": cmd_validate,
@@ -246,6 +329,7 @@ COMMANDS = {
     "run": cmd_run,
     "compare": cmd_compare,
     "report": cmd_report,
+    "sensitivity": cmd_sensitivity,
 }
 
 if __name__ == "__main__":
