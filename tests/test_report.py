@@ -339,3 +339,31 @@ def test_sensitivity_section_when_indices_exist(study, tmp_path):
     assert section.count("<img") == 2
     assert "Parameters ranked by influence" in section
     assert section.index("<td>1</td>") > 0
+
+
+def test_sensitivity_study_folder_reports_per_design_not_per_point(tmp_path):
+    from poolpilot.sensitivity import analyze_scenario
+
+    out = tmp_path / "sa"
+    analyze_scenario(
+        "hospital_led_post_acute",
+        "morris",
+        samples=4,
+        metrics=["unmet_need_share", "trust_final_mean"],
+        parameters=[
+            {"path": "holder.self_interest", "bounds": [0.0, 0.8]},
+            {"path": "holder.leverage", "bounds": [0.3, 1.0]},
+        ],
+        months=6,
+        out=out,
+        workers=1,
+        progress="none",
+    )
+    data = report.load(out)
+    assert data.collapsed and data.points > 1
+    assert data.labels == ["hospital_led_post_acute"]
+    text = (out / "report.html").read_text(encoding="utf-8")  # written by analyze_scenario
+    assert f"samples {data.points} points of the parameter space" in text
+    section = text[text.index('id="sensitivity"') : text.index('id="assumptions"')]
+    assert section.count("<img") == 2  # one Morris plane per metric
+    assert "holder.self_interest" in section

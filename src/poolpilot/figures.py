@@ -177,7 +177,8 @@ def design_trajectories(
 def trust_overview(trust: pd.DataFrame, bands: bool = True) -> Figure:
     """Mean partner trust per design over the months (index (design, month), low/median/high)."""
     with style():
-        fig = Figure(figsize=(WIDTH, 3.4), layout="constrained")
+        n = trust.index.get_level_values(0).nunique() if len(trust) else 0
+        fig = Figure(figsize=(WIDTH, max(3.4, 0.75 + 0.16 * n)), layout="constrained")
         ax = fig.subplots()
         for i, (name, q) in enumerate(trust.groupby(level=0, sort=False)):
             q = q.droplevel(0)

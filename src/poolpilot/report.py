@@ -58,6 +58,9 @@ REPORT_NAME = "report.html"
 LOW, HIGH = 0.05, 0.95
 #: Designs per block of a wide table (fits a portrait page).
 DESIGNS_PER_TABLE = 6
+#: Beyond this many design x varied-value combinations, the varied values are not shown as
+#: designs of their own (a sensitivity design or a large grid): runs are summarised per design.
+MAX_DESIGNS = 30
 #: At most this many sensitivity figures (metric x method); the ranked table has them all.
 MAX_SENSITIVITY_FIGURES = 16
 
@@ -101,6 +104,7 @@ DIRECTIONS: dict[str, str | None] = {
     "resolution_months_mean": LOWER,
     "approvals_requested": None,
     "approvals_rejected": None,
+    "under_delivery": LOWER,
 }
 
 #: How each metric is shown: share (%), pp (percentage points), money, index (0 to 1),
@@ -115,6 +119,7 @@ KINDS: dict[str, str] = {
             "financial_drift",
             "year_end_shock",
             "community_spend_share",
+            "under_delivery",
         ],
         "share",
     ),
@@ -215,6 +220,8 @@ class ReportData:
     baselines: list[str]
     indices: pd.DataFrame | None
     symbol: str
+    points: int = 0
+    collapsed: bool = False
 
     def scenario(self, label: str) -> dict[str, Any]:
         return self.scenarios.get(self.label_design.get(label, label), {})
@@ -236,7 +243,18 @@ def load(folder: str | Path) -> ReportData:
     status = runs["status"].astype(str) if "status" in runs else pd.Series("ok", index=runs.index)
     ok = runs[status == "ok"].copy()
     failed = runs[status != "ok"].copy()
+    indices_path = folder / "indices.parquet"
+    indices = pd.read_parquet(indices_path) if indices_path.exists() else None
     ok["label"] = _labels(ok, varied)
+    points = ok["label"].nunique()
+    collapsed = bool(varied) and (indices is not None or points > MAX_DESIGNS)
+    if collapsed:
+        # a sensitivity design or a large grid: one label per design; runs pair by replicate
+        # and varied point (every design runs every point at every replicate's seed)
+        ok["pair"] = ok["replicate"].astype(str) + "|" + ok["label"].str.partition(" [")[2]
+        ok["label"] = ok["design"].astype(str)
+    else:
+        ok["pair"] = ok["replicate"]
     order = {name: i for i, name in enumerate(scenarios)}
     first = ok.drop_duplicates("label")
     first = first.assign(_o=first["design"].map(order).fillna(len(order)))
@@ -258,8 +276,6 @@ def load(folder: str | Path) -> ReportData:
         if (scenarios.get(label_design[label], {}).get("holder") or {}).get("kind") == "none"
         or (label_design[label] == "no_pool_baseline" and label_design[label] not in scenarios)
     ]
-    indices_path = folder / "indices.parquet"
-    indices = pd.read_parquet(indices_path) if indices_path.exists() else None
     currencies = {s.get("currency", "USD") for s in scenarios.values()} or {"USD"}
     currency = sorted(currencies)[0]
     symbol = "$" if currency == "USD" else f"{currency} "
@@ -278,6 +294,8 @@ def load(folder: str | Path) -> ReportData:
         baselines=baselines,
         indices=indices,
         symbol=symbol,
+        points=points,
+        collapsed=collapsed,
     )
 
 
@@ -403,7 +421,8 @@ def fmt_diff_interval(metric: str, low: float, high: float, symbol: str = "$") -
 
 def _wide(runs: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     """Metric values with one row per replicate and columns (metric, label): the pairing."""
-    frame = runs.set_index(["replicate", "label"])[list(metrics)].astype(float)
+    key = "pair" if "pair" in runs else "replicate"
+    frame = runs.set_index([key, "label"])[list(metrics)].astype(float)
     frame = frame[~frame.index.duplicated(keep="first")]
     return frame.unstack("label")
 
@@ -741,7 +760,7 @@ def baseline_pairs(data: ReportData) -> tuple[dict[str, str], dict[str, str]]:
             lab: tuple(str(v) for v in group.iloc[0][data.varied])
             for lab, group in data.runs.groupby("label", observed=True)
         }
-        if data.varied
+        if data.varied and not data.collapsed
         else {}
     )
     for label in data.labels:
@@ -1248,7 +1267,7 @@ class _Report:
         d = self.data
         if d.runs.empty:
             return "<p>This folder holds no finished runs, so there is nothing to compare.</p>"
-        n = int(d.runs.groupby("label", observed=True).size().max())
+        n = int(d.runs["replicate"].nunique())
         reps = f"{n} replicate{'s' if n != 1 else ''}"
         if len(d.labels) > 1:
             intro = (
@@ -1262,6 +1281,14 @@ class _Report:
             intro = (
                 f"<p>One design, {reps}. A value is the median over replicates with its 90% "
                 "interval (the 5th to the 95th percentile).</p>"
+            )
+        if d.collapsed:
+            intro += (
+                f'<p class="note">This folder samples {d.points} points of the parameter space '
+                f"({esc(', '.join(d.varied))}), a sensitivity study or a large grid. The points "
+                "are not shown as designs of their own: each design's values below range over "
+                "the sampled points as well as the replicates, and comparisons pair runs by "
+                "replicate and point.</p>"
             )
         items = "".join(
             f'<li data-metric="{esc(metric)}">{text}</li>'
