@@ -311,7 +311,7 @@ def _varied_columns(manifest: dict[str, Any], runs: pd.DataFrame) -> list[str]:
 
 
 def _metric_columns(runs: pd.DataFrame, varied: Sequence[str]) -> list[str]:
-    skip = set(RUN_IDENTITY) | set(RUN_TAIL) | set(varied) | {"label"}
+    skip = set(RUN_IDENTITY) | set(RUN_TAIL) | set(varied) | {"label", "pair"}
     numeric = [
         c
         for c in runs.columns
@@ -366,20 +366,20 @@ def fmt(metric: str, value: float, symbol: str = "$") -> str:
         return "n/a"
     kind = kind_of(metric)
     if kind in ("share", "runs"):
-        return _signed(f"{value * 100:.1f}%", value)
+        return _minus(f"{value * 100:.1f}%")
     if kind == "pp":
-        return _signed(f"{value * 100:+.1f} pp", value)
+        return _minus(f"{value * 100:+.1f} pp")
     if kind == "money":
         return figures.money(value, symbol)
     if kind == "index":
-        return _signed(f"{value:.3f}", value)
+        return _minus(f"{value:.3f}")
     if kind == "months":
-        return _signed(f"{value:.1f} mo", value)
+        return _minus(f"{value:.1f} mo")
     if kind == "count":
         if abs(value) >= 100 or float(value).is_integer():
-            return _signed(f"{value:,.0f}", value)
-        return _signed(f"{value:.1f}", value)
-    return _signed(f"{value:.4g}", value)
+            return _minus(f"{value:,.0f}")
+        return _minus(f"{value:.1f}")
+    return _minus(f"{value:.4g}")
 
 
 def fmt_diff(metric: str, value: float, symbol: str = "$") -> str:
@@ -399,12 +399,13 @@ def fmt_diff(metric: str, value: float, symbol: str = "$") -> str:
         text = f"{abs(value):,.0f}" if abs(value) >= 100 else f"{abs(value):.1f}"
     else:
         text = f"{abs(value):.4g}"
-    if text.lstrip(_MINUS + "+$").strip("0. pp%mok" + symbol) == "":
+    if not any(c in "123456789" for c in text):
         return text  # rounds to zero: no sign
     return ("+" if value > 0 else _MINUS) + text
 
 
-def _signed(text: str, value: float) -> str:
+def _minus(text: str) -> str:
+    """A typographic minus sign."""
     return text.replace("-", _MINUS)
 
 
@@ -465,7 +466,7 @@ def summary_frame(
 
     Columns: metric, design, direction, kind, stat ("median", or "share of runs" for 0/1
     metrics), n, centre, low, high (5th and 95th percentiles over replicates), mean, rank
-    (1 = best; NaN when the metric has no direction), best, worst, diff_median, diff_low,
+    (1 = best, by centre then mean; NaN without a direction), best, worst, diff_median, diff_low,
     diff_high (paired difference to the best design, of absolute values for metrics better
     closer to zero), clear (for the best design: clearly better than the runner-up; for the
     others: clearly different from the best) and same (every design equal in every replicate).
@@ -533,9 +534,9 @@ def summary_frame(
             ties = [lab for lab in order if _equal(score[lab], score[best])]
             worst = order[-1]
             worst_ties = [lab for lab in order if _equal(score[lab], score[worst])]
-            ranks = centre_score.rank(method="min")
+            for position, lab in enumerate(order, start=1):
+                info[lab]["rank"] = float(position)
             for lab in present:
-                info[lab]["rank"] = float(ranks[lab])
                 info[lab]["best"] = lab in ties
                 info[lab]["worst"] = lab in worst_ties
                 if lab in ties:
@@ -601,7 +602,7 @@ def headline_frame(summary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
             "designs": len(part),
             "same": bool(part["same"].iloc[0]),
         }
-        ranked = part.dropna(subset=["rank"]).sort_values(["rank", "mean"])
+        ranked = part.dropna(subset=["rank"]).sort_values("rank")
         if ranked.empty:
             row["best"] = list(part.index)
             rows.append(_with_centres(row, part, "best", list(part.index)[:1]))
