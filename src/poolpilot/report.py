@@ -37,6 +37,7 @@ import pandas as pd
 from poolpilot import __version__, figures
 from poolpilot.metrics import METRICS
 from poolpilot.store import RUN_IDENTITY, RUN_TAIL, read_results
+from poolpilot.study import population_key
 
 __all__ = [
     "DIRECTIONS",
@@ -744,8 +745,7 @@ def summary_sentences(headlines: pd.DataFrame, symbol: str = "$") -> list[tuple[
 
 
 def _fingerprint(resolved: dict[str, Any]) -> str:
-    keys = ("population", "services", "acute_events", "horizon_months")
-    return json.dumps({k: resolved.get(k) for k in keys}, sort_keys=True, default=str)
+    return population_key(resolved)
 
 
 def baseline_pairs(data: ReportData) -> tuple[dict[str, str], dict[str, str]]:

@@ -171,6 +171,33 @@ def no_pool_variant(scenario: Scenario) -> Scenario:
     return validate_data(data, f"{scenario.name} (no-pool baseline)")
 
 
+def population_key(resolved: dict[str, Any]) -> str:
+    """What makes two designs face the same need: population, services, acute events, horizon."""
+    keys = ("population", "services", "acute_events", "horizon_months")
+    return json.dumps({k: resolved.get(k) for k in keys}, sort_keys=True, default=str)
+
+
+def baselines_for(designs: list[Scenario]) -> list[Scenario]:
+    """One no-pool baseline per population among ``designs`` that has none yet.
+
+    A baseline is paired with the designs of its own population (the return on the pool
+    compares like with like); it is named ``no_pool_baseline`` when one is enough.
+    """
+    groups: dict[str, list[Scenario]] = {}
+    for design in designs:
+        groups.setdefault(population_key(to_data(design)), []).append(design)
+    needed = [g for g in groups.values() if not any(d.holder.kind == "none" for d in g)]
+    out = []
+    for group in needed:
+        variant = no_pool_variant(group[0])
+        if len(needed) > 1:
+            data = to_data(variant)
+            data["name"] = f"no_pool_for_{group[0].name}"
+            variant = validate_data(data, data["name"])
+        out.append(variant)
+    return out
+
+
 @dataclass
 class StudyResults:
     """A finished (or interrupted) study: its folder, its tables, and what happened."""
@@ -301,8 +328,8 @@ def compare(
     names = [d.name for d in designs]
     if len(set(names)) < len(names):
         raise ValueError(f"designs must have distinct names (given {', '.join(names)})")
-    if baseline and not any(d.holder.kind == "none" for d in designs):
-        designs.append(no_pool_variant(designs[0]))
+    if baseline:
+        designs += baselines_for(designs)
     varied = _varied(vary, grid, lhs, ranges, seed)
     return execute_study(designs, replicates=replicates, seed=seed, vary=varied, **options)
 
@@ -317,13 +344,21 @@ def _design(
     overrides: list[str] | dict[str, Any] | None,
     months: int | None,
 ) -> Scenario:
-    """A validated design with its overrides (``--set``) and horizon (``--months``) applied."""
+    """A validated design with its overrides (``--set``) and horizon (``--months``) applied.
+
+    A shorter horizon drops the scheduled shocks that would start after it.
+    """
     changes = (
         dict(overrides)
         if isinstance(overrides, dict)
         else dict(parse_assignment(o) for o in overrides or [])
     )
-    if months:
-        changes["horizon_months"] = months
     source = to_data(scenario) if isinstance(scenario, Scenario) else scenario
-    return load_scenario(source, changes)
+    design = load_scenario(source, changes)
+    if not months or months == design.horizon_months:
+        return design
+    data = to_data(design)
+    data["horizon_months"] = months
+    for segment in data["population"]["segments"]:
+        segment["shocks"] = [s for s in segment["shocks"] if s["month"] <= months]
+    return validate_data(data, design.name)
