@@ -268,10 +268,15 @@ def test_return_on_the_pool_pairs_by_seed(study, page):
     runs = pd.read_parquet(study / "runs.parquet").set_index(["design", "replicate"])
     data = report.load(study)
     table, reasons = report.pool_return(data)
-    assert set(table["design"]) == {"hospital_led_post_acute"}
-    assert "convener_led_multi_provider" in reasons  # another population: not like for like
+    # compare adds one no-pool baseline per population, so each design is paired like for like
+    assert set(table["design"]) == {"hospital_led_post_acute", "convener_led_multi_provider"}
+    pairs = dict(zip(table["design"], table["baseline"], strict=False))
+    assert pairs["hospital_led_post_acute"] == "no_pool_for_hospital_led_post_acute"
+    assert pairs["convener_led_multi_provider"] == "no_pool_for_convener_led_multi_provider"
+    assert not reasons
+    table = table[table["design"] == "hospital_led_post_acute"]
     avoided = (
-        runs.loc["no_pool_baseline", "acute_cost"]
+        runs.loc["no_pool_for_hospital_led_post_acute", "acute_cost"]
         - runs.loc["hospital_led_post_acute", "acute_cost"]
     )
     net_per = (avoided - runs.loc["hospital_led_post_acute", "running_cost"]) / runs.loc[
