@@ -32,6 +32,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
@@ -56,6 +57,7 @@ from SALib.sample import fast_sampler, latin
 from SALib.sample import morris as morris_sampler
 from SALib.sample import sobol as sobol_sampler
 
+from poolpilot.batch import execute
 from poolpilot.scenario import (
     Problem,
     ScenarioError,
@@ -67,6 +69,7 @@ from poolpilot.scenario import (
     validate_data,
 )
 from poolpilot.schema import Scenario, SensitivityParameter
+from poolpilot.store import ResultsStore
 
 __all__ = [
     "COLUMNS",
@@ -560,11 +563,13 @@ def analyze_scenario(
 
     The same path as `analyze_function`: ``X = sample(problem, method, samples, seed)``, each
     row mapped to a point ``{path: value}`` (`design_points`: levels and integer fields as
-    the module docstring says), the distinct points run through the studies layer
-    (`poolpilot.study.execute_study`: parallel, resumable, with progress) ``replicates`` times
-    each with the study's per-replicate seeds, the metrics averaged over replicates, put back in
-    ``X``'s row order, and handed to `analyze`. Rows of ``X`` that map to the same point (a
-    level or an integer shared by two rows) are run once and used for both.
+    the module docstring says), the distinct points run through the studies layer as
+    `poolpilot.study.execute_study` runs them (its plan, run function, results store and
+    manifest: parallel, resumable, with progress; only the runs table is read back)
+    ``replicates`` times each with the study's per-replicate seeds, the metrics averaged over
+    replicates, put back in ``X``'s row order, and handed to `analyze`. Rows of ``X`` that map
+    to the same point (a level or an integer shared by two rows) are run once and used for
+    both.
 
     Parameters
     ----------
@@ -588,7 +593,8 @@ def analyze_scenario(
         indices.parquet/.csv, ranking.parquet/.csv, convergence.parquet/.csv,
         noise.parquet/.csv, sensitivity.json and the figures (``sobol_<metric>.png``,
         ``fast_<metric>.png`` or ``morris_<metric>.png``); then the report when
-        `poolpilot.report` is available. None: a temporary study folder and no files.
+        `poolpilot.report` is available. None: the runs go to a temporary folder, removed
+        afterwards, and no files are kept.
     workers, executor, scheduler, resume, progress, command
         Passed to the studies layer.
     months : int, optional
@@ -619,12 +625,7 @@ def analyze_scenario(
     X = sample(problem, method, n, seed)
     points = design_points(found, X)
     unique, row_point = _distinct(points)
-    result = study.execute_study(
-        [design],
-        replicates=replicates,
-        seed=seed,
-        vary=unique,
-        out=out,
+    options = dict(
         workers=workers,
         executor=executor,
         scheduler=scheduler,
@@ -632,11 +633,17 @@ def analyze_scenario(
         progress=progress,
         command=command,
     )
-    if result.summary.failed or result.summary.interrupted:
-        raise IncompleteStudyError(result.summary, result.folder)
-    per_run = _replicate_outputs(
-        result.runs, design.name, found, unique, names, study.run_seeds(seed, replicates)
-    )
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="poolpilot-sensitivity-") as scratch:
+            runs, summary = _run_study(design, replicates, seed, unique, Path(scratch), **options)
+        folder = None
+    else:
+        folder = Path(out)
+        runs, summary = _run_study(design, replicates, seed, unique, folder, **options)
+    if summary.failed or summary.interrupted:
+        raise IncompleteStudyError(summary, folder)
+    seeds = study.run_seeds(seed, replicates)
+    per_run = _replicate_outputs(runs, design.name, found, unique, names, seeds)
     Y = {m: per_run[m][row_point].mean(axis=1) for m in names}
     indices = analyze(problem, method, X, Y, seed)
     notes = list(indices.attrs["notes"])
@@ -655,18 +662,18 @@ def analyze_scenario(
         indices=indices,
         convergence=converged,
         noise=noise,
-        runs=result.runs,
-        folder=result.folder,
+        runs=runs,
+        folder=folder,
         ranking=_ranking(indices),
         problem=problem,
         factors=list(found),
         X=X,
         Y=Y,
         points=points,
-        summary=result.summary,
+        summary=summary,
         notes=notes,
     )
-    if result.folder is not None:
+    if folder is not None:
         _write_outputs(sa, method, n, replicates, seed, len(unique))
         if report:
             try:
@@ -674,8 +681,35 @@ def analyze_scenario(
             except ImportError:
                 pass
             else:
-                reports.write_report(result.folder)
+                reports.write_report(folder)
     return sa
+
+
+def _run_study(
+    design: Scenario,
+    replicates: int,
+    seed: int,
+    points: list[dict[str, Any]],
+    folder: Path,
+    *,
+    command: str | None,
+    **options: Any,
+) -> tuple[pd.DataFrame, Any]:
+    """`poolpilot.study.execute_study` for one design, reading back the runs table only.
+
+    The same plan, run function, store, executor rules and manifest; the timeseries and
+    events stay on disk (a sensitivity study never reads them, and at N = 1024 with ten
+    parameters they would take gigabytes of memory to load).
+    """
+    from poolpilot import study
+
+    specs = study.plan([design], replicates, seed, points)
+    folder.mkdir(parents=True, exist_ok=True)
+    if options.get("executor") is None and options.get("workers") == 1:
+        options["executor"] = "serial"
+    summary = execute(specs, study.simulate, folder, **options)
+    study.write_manifest(folder, [design], specs, replicates, seed, points, command)
+    return ResultsStore(folder, readonly=True).read("runs"), summary
 
 
 def _ranking(indices: pd.DataFrame) -> pd.DataFrame:
