@@ -651,7 +651,7 @@ def analyze_scenario(
         converged = convergence(problem, method, X, Y, seed)
     except ValueError as err:
         converged = pd.DataFrame(columns=CONVERGENCE_COLUMNS)
-        notes.append(f"convergence: {err}")
+        notes.append(str(err))  # the message starts with "convergence"
     noise = noise_shares({m: per_run[m][row_point] for m in names})
     if replicates == 1:
         notes.append("noise: one replicate, so run-to-run noise is not separated (NaN).")
