@@ -57,7 +57,6 @@ from SALib.sample import fast_sampler, latin
 from SALib.sample import morris as morris_sampler
 from SALib.sample import sobol as sobol_sampler
 
-from poolpilot.batch import execute
 from poolpilot.scenario import (
     Problem,
     ScenarioError,
@@ -69,7 +68,6 @@ from poolpilot.scenario import (
     validate_data,
 )
 from poolpilot.schema import Scenario, SensitivityParameter
-from poolpilot.store import ResultsStore
 
 __all__ = [
     "COLUMNS",
@@ -695,21 +693,23 @@ def _run_study(
     command: str | None,
     **options: Any,
 ) -> tuple[pd.DataFrame, Any]:
-    """`poolpilot.study.execute_study` for one design, reading back the runs table only.
+    """The studies layer runs the points; only the runs table is read back.
 
-    The same plan, run function, store, executor rules and manifest; the timeseries and
-    events stay on disk (a sensitivity study never reads them, and at N = 1024 with ten
-    parameters they would take gigabytes of memory to load).
+    The timeseries and events stay on disk (a sensitivity study never reads them, and at
+    N = 1024 with ten parameters they would take gigabytes of memory to load).
     """
     from poolpilot import study
 
-    specs = study.plan([design], replicates, seed, points)
-    folder.mkdir(parents=True, exist_ok=True)
-    if options.get("executor") is None and options.get("workers") == 1:
-        options["executor"] = "serial"
-    summary = execute(specs, study.simulate, folder, **options)
-    study.write_manifest(folder, [design], specs, replicates, seed, points, command)
-    return ResultsStore(folder, readonly=True).read("runs"), summary
+    result = study.execute_study(
+        [design],
+        replicates=replicates,
+        seed=seed,
+        vary=points,
+        out=folder,
+        command=command,
+        **options,
+    )
+    return result.runs, result.summary
 
 
 def _ranking(indices: pd.DataFrame) -> pd.DataFrame:

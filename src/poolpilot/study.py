@@ -13,7 +13,7 @@ import itertools
 import json
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from poolpilot.scenario import (
     validate_data,
 )
 from poolpilot.schema import Scenario
-from poolpilot.store import read_results
+from poolpilot.store import ResultsStore
 
 
 def run_seeds(seed: int, replicates: int) -> list[int]:
@@ -200,13 +200,30 @@ def baselines_for(designs: list[Scenario]) -> list[Scenario]:
 
 @dataclass
 class StudyResults:
-    """A finished (or interrupted) study: its folder, its tables, and what happened."""
+    """A finished (or interrupted) study: its folder, what happened, and its tables.
 
-    folder: Path | None
-    runs: pd.DataFrame
-    timeseries: pd.DataFrame
-    events: pd.DataFrame
+    The tables are read from the results folder when first asked for, so a study of any size
+    returns at once and only the tables used are loaded (a 20,000-run timeseries is large).
+    """
+
+    folder: Path
     summary: StudySummary
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        return self._read("runs")
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        return self._read("timeseries")
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        return self._read("events")
+
+    def _read(self, table: str) -> pd.DataFrame:
+        with ResultsStore(self.folder, readonly=True) as store:
+            return store.read(table)
 
 
 def execute_study(
@@ -247,14 +264,7 @@ def execute_study(
         progress=progress,
     )
     write_manifest(folder, designs, specs, replicates, seed, vary, command)
-    tables = read_results(folder)
-    return StudyResults(
-        None if temporary else folder,
-        tables["runs"],
-        tables["timeseries"],
-        tables["events"],
-        summary,
-    )
+    return StudyResults(folder, summary)
 
 
 def write_manifest(
