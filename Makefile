@@ -48,6 +48,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev chromium
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check --quiet src tests benchmarks
 	$(VENV)/bin/python -m pytest
 
 lint: $(VENV)/.installed-dev

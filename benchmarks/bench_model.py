@@ -50,11 +50,15 @@ def main() -> None:
     tracemalloc.stop()
 
     print(f"scenario: {args.scenario}, {scenario.horizon_months} months, {args.runs} runs")
-    print(f"model + metrics: median {statistics.median(model_only):.2f} ms "
-          f"(p10 {sorted(model_only)[len(model_only) // 10]:.2f}, "
-          f"p90 {sorted(model_only)[9 * len(model_only) // 10]:.2f})")
-    print(f"full run record (metrics, timeseries, events tables): "
-          f"median {statistics.median(with_records):.2f} ms")
+    print(
+        f"model + metrics: median {statistics.median(model_only):.2f} ms "
+        f"(p10 {sorted(model_only)[len(model_only) // 10]:.2f}, "
+        f"p90 {sorted(model_only)[9 * len(model_only) // 10]:.2f})"
+    )
+    print(
+        f"full run record (metrics, timeseries, events tables): "
+        f"median {statistics.median(with_records):.2f} ms"
+    )
     print(f"peak Python memory of one run: {peak / 1e6:.2f} MB")
 
     profile = cProfile.Profile()
