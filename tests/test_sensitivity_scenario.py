@@ -286,7 +286,7 @@ def _fake_simulate(spec):
 
 @pytest.mark.parametrize(("method", "samples"), [("sobol", 32), ("morris", 6)])
 def test_scenario_path_agrees_with_analyze_function(tmp_path, monkeypatch, method, samples):
-    monkeypatch.setattr(study, "simulate", _fake_simulate)  # serial: runs in this process
+    monkeypatch.setattr(study, "simulate_metrics", _fake_simulate)  # serial: runs here
     metrics = ["unmet_need_share", "trust_final_mean"]
     result = sa.analyze_scenario(
         SCENARIO,

@@ -695,8 +695,8 @@ def _run_study(
 ) -> tuple[pd.DataFrame, Any]:
     """The studies layer runs the points; only the runs table is read back.
 
-    The timeseries and events stay on disk (a sensitivity study never reads them, and at
-    N = 1024 with ten parameters they would take gigabytes of memory to load).
+    Runs keep their metrics only (``detail=False``): a sensitivity study never reads the
+    timeseries or events, and at N = 1024 with ten parameters they would take gigabytes.
     """
     from poolpilot import study
 
@@ -707,6 +707,7 @@ def _run_study(
         vary=points,
         out=folder,
         command=command,
+        detail=False,
         **options,
     )
     return result.runs, result.summary

@@ -23,7 +23,7 @@ import pandas as pd
 from poolpilot import __version__, metrics
 from poolpilot.batch import StudySummary, execute
 from poolpilot.model import PilotModel
-from poolpilot.records import RunResult, RunSpec
+from poolpilot.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult, RunSpec
 from poolpilot.scenario import (
     apply_override,
     content_hash,
@@ -49,6 +49,23 @@ def _scenario_from_json(text: str) -> Scenario:
 
 def simulate(spec: RunSpec) -> RunResult:
     """Run one pilot and turn it into its run record (module-level, so it can be shipped)."""
+    model, row = _simulate(spec)
+    return RunResult(
+        row=row, timeseries=metrics.timeseries(model, spec.key), events=model.events.frame(spec.key)
+    )
+
+
+def simulate_metrics(spec: RunSpec) -> RunResult:
+    """Run one pilot and keep only its row of metrics (sensitivity studies need no more)."""
+    _, row = _simulate(spec)
+    return RunResult(
+        row=row,
+        timeseries=pd.DataFrame(columns=TIMESERIES_COLUMNS),
+        events=pd.DataFrame(columns=EVENT_COLUMNS),
+    )
+
+
+def _simulate(spec: RunSpec) -> tuple[PilotModel, dict[str, Any]]:
     scenario = _scenario_from_json(json.dumps(spec.scenario, sort_keys=True))
     model = PilotModel(scenario, rng=spec.seed).run()
     row: dict[str, Any] = {
@@ -61,9 +78,7 @@ def simulate(spec: RunSpec) -> RunResult:
         "status": "ok",
         "error": "",
     }
-    return RunResult(
-        row=row, timeseries=metrics.timeseries(model, spec.key), events=model.events.frame(spec.key)
-    )
+    return model, row
 
 
 def expand(vary: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
@@ -239,8 +254,13 @@ def execute_study(
     resume: bool = False,
     progress: str = "auto",
     command: str | None = None,
+    detail: bool = True,
 ) -> StudyResults:
-    """Run every design x varied point x replicate into ``out`` and read the tables back."""
+    """Run every design x varied point x replicate into ``out``.
+
+    ``detail=False`` keeps only each run's row of metrics (no timeseries or events): what a
+    sensitivity study needs, at a fraction of the time and disk.
+    """
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1 (given {replicates})")
     specs = plan(designs, replicates, seed, vary)
@@ -255,7 +275,7 @@ def execute_study(
         executor = "serial"
     summary = execute(
         specs,
-        simulate,
+        simulate if detail else simulate_metrics,
         folder,
         executor=executor,
         workers=workers,
