@@ -372,3 +372,16 @@ def test_sensitivity_study_folder_reports_per_design_not_per_point(tmp_path):
     section = text[text.index('id="sensitivity"') : text.index('id="assumptions"')]
     assert section.count("<img") == 2  # one Morris plane per metric
     assert "holder.self_interest" in section
+
+
+def test_a_large_study_reads_a_bounded_sample_of_its_detail(study, monkeypatch):
+    monkeypatch.setattr(report, "DETAIL_REPLICATES", 2)
+    data = report.load(study)
+    sampled = data.runs[data.runs["key"].isin(data.detail_keys)]
+    assert set(sampled["replicate"]) == {0, 1}
+    assert set(data.timeseries["run"]) <= set(data.detail_keys)
+    assert set(data.events["run"]) <= set(data.detail_keys)
+    activity = report.governance_frames(data)
+    assert activity  # governance counts come from the sampled runs only
+    monkeypatch.setattr(report, "MAX_DETAIL_RUNS", 3)
+    assert len(report.detail_sample(data.runs)) == 3

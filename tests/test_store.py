@@ -278,3 +278,17 @@ def test_store_killed_while_writing_stays_consistent(tmp_path):
     assert set(timeseries["run"]) == set(runs["key"])
     expected = [fake_run(s) for s in make_specs(len(runs))]
     assert set(runs["key"]) == {r.row["key"] for r in expected}  # chunks saved in order
+
+
+def test_reading_a_sample_of_runs_filters_every_table(tmp_path):
+    with ResultsStore(tmp_path / "s") as store:
+        results = results_for(12)
+        store.write(results[:5])
+        store.write(results[5:])
+        whole = {t: store.read(t) for t in TABLES}
+        keep = [r.row["key"] for r in results[::3]]
+        sample = {t: store.read(t, runs=keep) for t in TABLES}
+    assert sorted(sample["runs"]["key"]) == sorted(keep)
+    for table in ("timeseries", "events"):
+        expected = whole[table][whole[table]["run"].isin(keep)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(sample[table], expected)

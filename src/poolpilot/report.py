@@ -36,7 +36,7 @@ import pandas as pd
 
 from poolpilot import __version__, figures
 from poolpilot.metrics import METRICS
-from poolpilot.store import RUN_IDENTITY, RUN_TAIL, read_results
+from poolpilot.store import RUN_IDENTITY, RUN_TAIL, ResultsStore
 from poolpilot.study import population_key
 
 __all__ = [
@@ -204,7 +204,9 @@ class ReportData:
 
     ``runs`` holds the runs that finished (status ok) with a ``label`` column: the design name,
     plus the varied values when the study varied parameters. ``timeseries`` and ``events``
-    carry the same label.
+    carry the same label; for a large study they hold a sample of the runs, ``detail_keys``
+    (the first ``DETAIL_REPLICATES`` replicates of each design and point, at most
+    ``MAX_DETAIL_RUNS`` runs), so the report of a 20,000-run study fits in memory.
     """
 
     folder: Path
@@ -223,6 +225,7 @@ class ReportData:
     symbol: str
     points: int = 0
     collapsed: bool = False
+    detail_keys: frozenset[str] = frozenset()
 
     def scenario(self, label: str) -> dict[str, Any]:
         return self.scenarios.get(self.label_design.get(label, label), {})
@@ -233,8 +236,10 @@ def load(folder: str | Path) -> ReportData:
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    tables = read_results(folder)
-    runs = tables["runs"]
+    with ResultsStore(folder, readonly=True) as store:
+        runs = store.read("runs")
+        detail = detail_sample(runs)
+        tables = {t: store.read(t, runs=detail) for t in ("timeseries", "events")}
     scenarios = {
         str(name): entry.get("resolved", {}) or {}
         for name, entry in (manifest.get("scenarios") or {}).items()
@@ -297,7 +302,25 @@ def load(folder: str | Path) -> ReportData:
         symbol=symbol,
         points=points,
         collapsed=collapsed,
+        detail_keys=frozenset(detail),
     )
+
+
+#: Trajectories and governance counts use at most this many replicates of each design and
+#: point, and at most ``MAX_DETAIL_RUNS`` runs in all: bands and means from a few hundred runs
+#: are as readable as from twenty thousand, at a fraction of the memory.
+DETAIL_REPLICATES = 100
+MAX_DETAIL_RUNS = 3000
+
+
+def detail_sample(runs: pd.DataFrame) -> list[str]:
+    """The run keys whose timeseries and events the report reads (deterministic)."""
+    ok = runs[runs["status"].astype(str) == "ok"] if "status" in runs else runs
+    keys = ok.loc[ok["replicate"] < DETAIL_REPLICATES, "key"].astype(str).tolist()
+    if len(keys) > MAX_DETAIL_RUNS:
+        step = len(keys) / MAX_DETAIL_RUNS
+        keys = [keys[int(i * step)] for i in range(MAX_DETAIL_RUNS)]
+    return keys
 
 
 def _varied_columns(manifest: dict[str, Any], runs: pd.DataFrame) -> list[str]:
@@ -943,7 +966,7 @@ def _service_of(data: ReportData, label: str, line: str) -> str:
 def governance_frames(data: ReportData) -> dict[str, pd.DataFrame]:
     """Governance activity per design: counts of audit events per run, and tiers."""
     ev = data.events
-    runs = data.runs
+    runs = data.runs[data.runs["key"].isin(data.detail_keys)]  # the runs whose events were read
     keys = runs["key"]
     conditions = {
         "approvals": ev["action"] == "approval",

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from poolpilot.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult
@@ -258,17 +259,20 @@ class ResultsStore:
             self._keys = keys
         return self._keys
 
-    def read(self, table: str) -> pd.DataFrame:
+    def read(self, table: str, runs: Iterable[str] | None = None) -> pd.DataFrame:
         """One table as one DataFrame, in a canonical order whatever the chunking.
 
         Runs are sorted by design, replicate and key; timeseries and events follow the runs'
-        order, keeping each run's own row order.
+        order, keeping each run's own row order. ``runs`` keeps only those run keys, filtered
+        while reading, so a sample of a large study's timeseries fits in memory.
         """
         if table not in TABLES:
             raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
         committed = self._part_ids("runs")
         parts = sorted(part for part in self._part_ids(table) if part in committed)
-        frame = _read_parts([self._part_path(table, part) for part in parts], table)
+        keep = None if runs is None else pa.array(sorted(set(runs)), type=pa.string())
+        column = "key" if table == "runs" else "run"
+        frame = _read_parts([self._part_path(table, part) for part in parts], table, keep, column)
         if table == "runs":
             middle = [c for c in frame.columns if c not in RUN_IDENTITY + RUN_TAIL]
             frame = frame[RUN_IDENTITY + middle + RUN_TAIL]
@@ -411,12 +415,27 @@ def _concat_tables(tables: Sequence[pa.Table], table: str) -> pa.Table:
     return pa.concat_tables([_conform(t, schema) for t in tables])
 
 
-def _read_parts(paths: Sequence[Path], table: str) -> pd.DataFrame:
-    """Parts read in order (threads: pyarrow releases the GIL) under one unified schema."""
+def _read_parts(
+    paths: Sequence[Path],
+    table: str,
+    keep: pa.Array | None = None,
+    column: str = "run",
+) -> pd.DataFrame:
+    """Parts read in order (threads: pyarrow releases the GIL) under one unified schema.
+
+    With ``keep``, only rows whose ``column`` is in it are kept, part by part.
+    """
     schema = _unify([pq.read_schema(path) for path in paths], table)
+
+    def read(path: Path) -> pa.Table:
+        part = pq.read_table(path)
+        if keep is not None:
+            part = part.filter(pc.is_in(part[column], value_set=keep))
+        return _conform(part, schema)
+
     if paths:
         with ThreadPoolExecutor(max_workers=min(8, len(paths))) as pool:
-            parts = list(pool.map(lambda p: _conform(pq.read_table(p), schema), paths))
+            parts = list(pool.map(read, paths))
         arrow = pa.concat_tables(parts)
     else:
         arrow = schema.empty_table()
