@@ -7,6 +7,7 @@ the outcome.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from poolpilot.records import EVENT_COLUMNS
@@ -32,6 +33,18 @@ class EventLog:
         self.records.append((month, actor, action, target, float(amount), rule, evidence, outcome))
 
     def frame(self, run: str) -> pd.DataFrame:
-        frame = pd.DataFrame(self.records, columns=EVENT_COLUMNS[1:])
-        frame.insert(0, "run", run)
-        return frame.astype({"month": "int64", "amount": "float64"})
+        """The records as a table, built column by column (one copy, typed at once)."""
+        n = len(self.records)
+        columns = list(zip(*self.records, strict=True)) if n else [()] * 8
+        data = {
+            "run": np.full(n, run, dtype=object),
+            "month": np.fromiter(columns[0], dtype=np.int64, count=n),
+            "actor": np.array(columns[1], dtype=object),
+            "action": np.array(columns[2], dtype=object),
+            "target": np.array(columns[3], dtype=object),
+            "amount": np.fromiter(columns[4], dtype=np.float64, count=n),
+            "rule": np.array(columns[5], dtype=object),
+            "evidence": np.array(columns[6], dtype=object),
+            "outcome": np.array(columns[7], dtype=object),
+        }
+        return pd.DataFrame(data, columns=EVENT_COLUMNS)
