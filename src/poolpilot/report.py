@@ -604,6 +604,40 @@ def _equal(a: pd.Series, b: pd.Series) -> bool:
     return bool(len(d) and (d == 0).all())
 
 
+def ranked_summary(data: ReportData) -> tuple[pd.DataFrame, list[str]]:
+    """The summary frame with only the designs on offer ranked.
+
+    No-pool baselines are the reference, not a choice: they appear in the table with their
+    numbers but no marks, and the summary names best and worst among the pooled designs
+    (unless a study holds nothing else). Returns the frame and the ranked labels.
+    """
+    offered = [label for label in data.labels if label not in data.baselines]
+    if len(offered) < 2 or len(offered) == len(data.labels):
+        return summary_frame(data.runs, data.metrics, data.labels), list(data.labels)
+    runs = data.runs
+    ranked = summary_frame(runs[runs["label"].isin(offered)], data.metrics, offered)
+    reference = summary_frame(
+        runs[~runs["label"].isin(offered)],
+        data.metrics,
+        [x for x in data.labels if x not in offered],
+    )
+    unmarked = {"rank": np.nan, "best": False, "worst": False, "clear": False}
+    for column, value in unmarked.items():
+        if column in reference:
+            reference[column] = value
+    for column in ("diff_median", "diff_low", "diff_high"):
+        if column in reference:
+            reference[column] = np.nan
+    frame = pd.concat([ranked, reference], ignore_index=True)
+    order = {label: i for i, label in enumerate(data.labels)}
+    metric_order = {metric: i for i, metric in enumerate(dict.fromkeys(ranked["metric"]))}
+    frame = frame.sort_values(
+        ["metric", "design"],
+        key=lambda c: c.map(order if c.name == "design" else metric_order),
+    )
+    return frame.reset_index(drop=True), offered
+
+
 def headline_frame(summary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """The summary's findings: per headline metric, best and worst with their uncertainty.
 
@@ -1219,8 +1253,8 @@ class _Report:
     def __init__(self, data: ReportData) -> None:
         self.data = data
         self.symbol = data.symbol
-        self.summary = summary_frame(data.runs, data.metrics, data.labels)
-        self.headlines = headline_frame(self.summary, data.runs)
+        self.summary, offered = ranked_summary(data)
+        self.headlines = headline_frame(self.summary, data.runs[data.runs["label"].isin(offered)])
         self.sections: list[tuple[str, str, str]] = []  # (id, title, html)
 
     def money(self, value: float) -> str:
