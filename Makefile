@@ -45,6 +45,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/poolpilot list
 	$(VENV)/bin/poolpilot validate scenarios/[!_]*.yaml
 	$(VENV)/bin/poolpilot compare $$($(VENV)/bin/poolpilot list --names) --replicates 20 --months 36 --out results/demo --quiet
+	@echo "report: results/demo/report.html"
 
 test: $(VENV)/.installed-dev chromium
 	$(VENV)/bin/ruff check src tests benchmarks

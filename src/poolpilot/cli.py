@@ -1,4 +1,4 @@
-"""The command line: ``poolpilot list | validate | show | run | compare | report``.
+"""The command line: ``poolpilot list | validate | show | run | compare | sensitivity | report``.
 
 Exit codes: 0 success, 2 bad input (one line per problem: ``FILE: field.path: what is wrong``),
 1 anything else (including a study in which some runs failed).
