@@ -801,10 +801,6 @@ def summary_sentences(headlines: pd.DataFrame, symbol: str = "$") -> list[tuple[
 # --- return on the pool ----------------------------------------------------------------------
 
 
-def _fingerprint(resolved: dict[str, Any]) -> str:
-    return population_key(resolved)
-
-
 def baseline_pairs(data: ReportData) -> tuple[dict[str, str], dict[str, str]]:
     """Each pooled design's no-pool baseline (same population, same varied values).
 
@@ -827,8 +823,8 @@ def baseline_pairs(data: ReportData) -> tuple[dict[str, str], dict[str, str]]:
         if not data.baselines:
             reasons[label] = "no no-pool baseline in this folder"
             continue
-        mine = _fingerprint(data.scenario(label))
-        same_population = [b for b in data.baselines if _fingerprint(data.scenario(b)) == mine]
+        mine = population_key(data.scenario(label))
+        same_population = [b for b in data.baselines if population_key(data.scenario(b)) == mine]
         same_point = [b for b in same_population if point.get(b) == point.get(label)]
         if same_point:
             pairs[label] = same_point[0]
@@ -1360,7 +1356,7 @@ class _Report:
         d = self.data
         groups: dict[str, list[str]] = {}
         for label in d.labels:
-            groups.setdefault(_fingerprint(d.scenario(label)), []).append(label)
+            groups.setdefault(population_key(d.scenario(label)), []).append(label)
         if len(groups) < 2 or not d.scenarios:
             return ""
         listing = "; ".join(_names(g, cap=len(g)) for g in groups.values())

@@ -364,7 +364,14 @@ def compare(
     return execute_study(designs, replicates=replicates, seed=seed, vary=varied, **options)
 
 
-def _varied(vary, grid, lhs, ranges, seed) -> list[dict[str, Any]] | None:
+def _varied(
+    vary: dict[str, list[Any]] | None,
+    grid: dict[str, list[Any]] | None,
+    lhs: int | None,
+    ranges: dict[str, tuple[float, float]] | None,
+    seed: int,
+) -> list[dict[str, Any]] | None:
+    """The varied points of a study, or None when nothing is varied."""
     chosen = points(vary, grid, lhs, ranges, seed)
     return None if chosen == [{}] else chosen
 
