@@ -18,7 +18,7 @@ ENTRY_KINDS = (
     "administration",  # pool -> administration (running the pool)
     "payment",  # pool -> provider (reimbursed activity or envelope installment)
     "own_line_spend",  # pool -> holder's own line
-    "refund",  # pool -> payer (unwinding on exit) or provider -> pool (returned underspend)
+    "refund",  # pool -> payer (unwinding on exit)
     "clawback",  # holder or provider -> pool (recovered disallowed spend)
     "corridor_settlement",  # reserve/pool <-> provider (risk corridor)
 )

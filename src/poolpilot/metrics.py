@@ -31,21 +31,25 @@ def _mean(values: list) -> float:
 
 
 def _cost_weighted(m: PilotModel, table: np.ndarray, community_only: bool = False) -> float:
-    uc = np.array([sv.unit_cost for sv in m.design.services])
+    uc = m.service_unit_cost
     if community_only:
         uc = uc * m.community_service
     return float((table[: m.month] * uc).sum())
 
 
+def _spread(values: np.ndarray) -> float:
+    return float(np.ptp(values)) if values.size else 0.0
+
+
 def _segment_unmet_shares(m: PilotModel) -> np.ndarray:
-    uc = np.array([sv.unit_cost for sv in m.design.services])
+    uc = m.service_unit_cost
     need = (m.true_need[: m.month] * uc).sum(axis=(0, 2))
     unmet = (m.unmet[: m.month] * uc).sum(axis=(0, 2))
     return unmet[need > 0] / need[need > 0]
 
 
 def _demand_mismatch(m: PilotModel) -> float:
-    uc = np.array([sv.unit_cost for sv in m.design.services])
+    uc = m.service_unit_cost
     need = m.true_need[: m.month].sum(axis=1) * uc  # months x services
     funded = m.funded_cost_by_service[: m.month]
     need_share = need / np.maximum(need.sum(axis=1, keepdims=True), 1e-12)
@@ -82,7 +86,7 @@ METRICS: dict[str, tuple[str, Callable[[PilotModel], float]]] = {
     ),
     "equity_gap": (
         "largest minus smallest unmet-need share across segments",
-        lambda m: float(np.ptp(_segment_unmet_shares(m))) if _segment_unmet_shares(m).size else 0.0,
+        lambda m: _spread(_segment_unmet_shares(m)),
     ),
     "demand_mismatch": (
         "monthly mean of half the summed absolute difference between funded capacity shares "
@@ -235,7 +239,7 @@ def compute(model: PilotModel) -> dict[str, float]:
 def timeseries(m: PilotModel, run: str) -> pd.DataFrame:
     """The tidy monthly series (run, month, series, partner, value) of a finished run."""
     months = np.arange(1, m.month + 1)
-    uc = np.array([sv.unit_cost for sv in m.design.services])
+    uc = m.service_unit_cost
     need = m.true_need[: m.month].sum(axis=1) * uc
     unmet = m.unmet[: m.month].sum(axis=1) * uc
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -320,7 +320,7 @@ class PilotModel(mesa.Model):
     def _plan(self, t: int) -> None:
         """The decision-maker proposes; governance decides what stands."""
         s = self.design
-        budget = self.monthly_budget()
+        budget = self.budget_history[t - 1]  # set when contributions arrived this month
         if s.budget.basis == "prospective":
             if (t - 1) % 12 != 0:
                 funding.adjust_in_year(self, t)
@@ -424,12 +424,11 @@ class PilotModel(mesa.Model):
             served += np.where(room_total > 0, room / room_total, 0.0) * np.maximum(left, 0.0)
         self.met_need[t - 1] = served
         self.unmet[t - 1] = np.maximum(need - served, 0.0)
-        unmet_by_service = self.unmet[:t].sum(axis=1)  # months x services
+        # unmet need of each service in the month its lag points back to (0 before month 1)
+        months = t - 1 - self.acute_lag
+        seen = months >= 0
         lagged = np.zeros(n_svc)
-        for k in range(n_svc):
-            month = t - 1 - self.acute_lag[k]
-            if month >= 0:
-                lagged[k] = unmet_by_service[month, k]
+        lagged[seen] = self.unmet[months[seen], :, np.flatnonzero(seen)].sum(axis=1)
         self.acute[t - 1] = self.acute_baseline * self.prevention + lagged @ self.elasticity
 
     def _update_trust(self, t: int) -> None:

@@ -6,7 +6,7 @@ Trust moves toward experience by exponential smoothing with an asymmetric rate: 
 ``gain_rate`` and falls at ``gain_rate * loss_asymmetry`` (losses weigh more than gains:
 Slovic 1993; 3:1 in Pant & Yu 2025, EVIDENCE.md section 6). ``forgetting`` pulls trust slowly back
 toward where the partner started. Surprises (unexplained cuts, clawbacks, year-end shocks) cut
-trust multiplicatively at once.
+trust multiplicatively at once, where they happen (model.py, funding.py).
 """
 
 from __future__ import annotations
@@ -28,11 +28,6 @@ def update(
     rate = np.where(gap >= 0, gain_rate, min(1.0, gain_rate * loss_asymmetry))
     moved = trust + rate * gap + forgetting * (initial - trust)
     return np.clip(moved, 0.0, 1.0)
-
-
-def surprise(trust: float, size: float) -> float:
-    """A sudden loss of trust of relative ``size`` (0 none, 1 all of it)."""
-    return trust * (1.0 - min(1.0, max(0.0, size)))
 
 
 def effort(
