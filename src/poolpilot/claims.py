@@ -21,9 +21,9 @@ import pandas as pd
 
 from poolpilot import metrics
 from poolpilot.model import PilotModel
-from poolpilot.scenario import load_scenario, to_data, validate_data
+from poolpilot.scenario import load_scenario, validate_data
 from poolpilot.schema import Scenario
-from poolpilot.study import run_seeds
+from poolpilot.study import no_pool_variant, run_seeds, without_own_lines
 
 #: Replicates per arm: enough for 99% intervals to be clear of zero for real effects.
 REPLICATES = 60
@@ -68,29 +68,11 @@ def lower(metric: str) -> Expectation:
 
 def as_convener(scenario: Scenario) -> Scenario:
     """The same pilot with a neutral convener holding the pool: own lines become providers."""
-    data = to_data(scenario)
-    holder = data["holder"]
-    for line in holder.get("own_lines", []):
-        data["providers"].append(
-            {
-                "name": f"{holder['name']}_{line['service']}",
-                "service": line["service"],
-                "capacity": line["capacity"],
-                "base_effort": line["base_effort"],
-            }
-        )
-    data["holder"] = {**holder, "kind": "convener", "own_lines": [], "self_interest": 0.0}
+    data = without_own_lines(scenario, "convener")
     return validate_data(data, f"{scenario.name} (convener)")
 
 
-def as_no_pool(scenario: Scenario) -> Scenario:
-    """The same pilot with no pool: direct allocations, bilateral changes."""
-    from poolpilot.study import no_pool_variant
-
-    return no_pool_variant(scenario)
-
-
-TRANSFORMS = {"convener": as_convener, "no_pool": as_no_pool}
+TRANSFORMS = {"convener": as_convener, "no_pool": no_pool_variant}
 
 LADDER = [
     {"name": "frontline", "delay_months": 1, "overturn_probability": 0.3},

@@ -156,16 +156,16 @@ def plan(
     return specs
 
 
-def no_pool_variant(scenario: Scenario) -> Scenario:
-    """The no-pool baseline of the same population: direct allocations, bilateral changes.
+def without_own_lines(scenario: Scenario, kind: str) -> dict[str, Any]:
+    """The scenario's data with a holder of ``kind`` that runs no lines of its own.
 
-    The holder's own lines stay, delivered by the holder as a partner with its own allocation.
+    The holder's own lines stay in the pilot, delivered by the holder as a partner provider
+    (named ``<holder>_<service>``) with the same capacity and effort.
     """
     data = to_data(scenario)
     holder = data["holder"]
-    providers = data.get("providers", [])
     for line in holder.get("own_lines", []):
-        providers.append(
+        data["providers"].append(
             {
                 "name": f"{holder['name']}_{line['service']}",
                 "service": line["service"],
@@ -173,10 +173,15 @@ def no_pool_variant(scenario: Scenario) -> Scenario:
                 "base_effort": line["base_effort"],
             }
         )
-    data["providers"] = providers
+    data["holder"] = {**holder, "kind": kind, "own_lines": [], "self_interest": 0.0}
+    return data
+
+
+def no_pool_variant(scenario: Scenario) -> Scenario:
+    """The no-pool baseline of the same population: direct allocations, bilateral changes."""
+    data = without_own_lines(scenario, "none")
     data["name"] = "no_pool_baseline"
     data["description"] = f"no pool: direct allocations for the population of {scenario.name}"
-    data["holder"] = {**holder, "kind": "none", "own_lines": [], "self_interest": 0.0}
     data["budget"] = {
         **data["budget"],
         "basis": "retrospective",
