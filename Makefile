@@ -62,7 +62,7 @@ format: $(VENV)/.installed-dev
 
 # docs/validation.md: the claims table with measured effects, generated, never typed
 validate: $(VENV)/.installed-dev
-	$(VENV)/bin/python -m poolpilot.claims --out docs/validation.md
+	$(VENV)/bin/python -m poolpilot.analysis.claims --out docs/validation.md
 
 baseline: $(VENV)/.installed-dev
 	$(VENV)/bin/python tests/baseline.py --refresh

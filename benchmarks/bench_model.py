@@ -17,10 +17,9 @@ import statistics
 import time
 import tracemalloc
 
-from poolpilot import metrics
-from poolpilot.model import PilotModel
+from poolpilot.model import PilotModel, metrics
+from poolpilot.runs.study import plan, simulate
 from poolpilot.scenario import load_scenario
-from poolpilot.study import plan, simulate
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from poolpilot.sensitivity import analyze_scenario
+from poolpilot.analysis.sensitivity import analyze_scenario
 
 SCENARIO = "hospital_led_post_acute"
 PARAMETERS = [

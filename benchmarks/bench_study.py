@@ -61,13 +61,12 @@ from typing import Any
 import mesa
 import psutil
 
-from poolpilot import metrics
-from poolpilot.batch import RunFunction, execute
-from poolpilot.model import PilotModel
+from poolpilot.model import PilotModel, metrics
+from poolpilot.runs.executors import RunFunction, execute
+from poolpilot.runs.store import ResultsStore, read_results
+from poolpilot.runs.study import plan, run_seeds, simulate, simulate_metrics, write_manifest
 from poolpilot.scenario import load_scenario
-from poolpilot.schema import Scenario
-from poolpilot.store import ResultsStore, read_results
-from poolpilot.study import plan, run_seeds, simulate, simulate_metrics, write_manifest
+from poolpilot.scenario.schema import Scenario
 
 SCENARIO = "hospital_led_post_acute"
 PARTS = ("scaling", "batch_run", "big")

@@ -12,8 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from poolpilot import metrics
-from poolpilot.model import PilotModel
+from poolpilot.model import PilotModel, metrics
 from poolpilot.scenario import list_presets, load_scenario
 
 STORED = Path(__file__).with_name("baseline.json")

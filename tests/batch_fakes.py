@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from poolpilot.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult, RunSpec
+from poolpilot.model.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult, RunSpec
 
 DESIGNS = ("pooled", "aligned")
 PARTNERS = ("nhs", "council")

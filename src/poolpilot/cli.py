@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from poolpilot import __version__
+from poolpilot._version import __version__
 from poolpilot.scenario import (
     ScenarioError,
     content_hash,
@@ -217,7 +217,7 @@ def _ranges(items: list[str]) -> dict[str, tuple[float, float]]:
 
 
 def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int:
-    from poolpilot import study
+    from poolpilot.runs import study
 
     options = dict(
         replicates=args.replicates,
@@ -281,7 +281,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from poolpilot import sensitivity
+    from poolpilot.analysis import sensitivity
 
     parameters, groups = sensitivity.parse_options(args.param, args.group)
     out = args.out or Path("results") / f"{Path(args.scenario).stem}-sensitivity"

@@ -1,0 +1,1 @@
+"""Analysis of stored runs: paired differences, the claims, sensitivity analysis."""

@@ -1,0 +1,480 @@
+"""The metrics of a run, defined once, here (docs/ODD.md quotes these definitions).
+
+Need and unmet need are weighted by unit cost, so a month of housing support and a nursing visit
+count by what they cost to provide, and shares are comparable across services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from poolpilot.model.records import TIMESERIES_COLUMNS
+
+if TYPE_CHECKING:
+    from poolpilot.model.pilot import PilotModel
+
+
+#: Which way is better: lower, higher, closer to zero, or None (no better way: context).
+LOWER, HIGHER, ZERO = "lower", "higher", "closer to zero"
+Direction = Literal["lower", "higher", "closer to zero"] | None
+#: How a metric is shown: share (%), pp (percentage points), money, index (0 to 1), count,
+#: months, runs (share of runs: the mean of a 0/1 metric).
+Kind = Literal["share", "pp", "money", "index", "count", "months", "runs"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One outcome of a run: what it means, its unit, which way is better, how it is shown.
+
+    ``function`` computes it from a finished model; everything else (the report, the terminal
+    summary, sensitivity, docs/ODD.md) reads the rest.
+    """
+
+    name: str
+    definition: str
+    function: Callable[[PilotModel], float] = field(repr=False)
+    unit: str
+    direction: Direction
+    kind: Kind
+
+    def __call__(self, model: PilotModel) -> float:
+        return self.function(model)
+
+
+#: Below this a denominator (money or units) counts as nothing: a ratio of dust is 0, not inf.
+DUST = 1e-9
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > DUST else 0.0
+
+
+def _mean(values: list) -> float:
+    return float(np.mean(values)) if values else 0.0
+
+
+def _cost_weighted(m: PilotModel, table: np.ndarray, community_only: bool = False) -> float:
+    uc = m.service_unit_cost
+    if community_only:
+        uc = uc * m.community_service
+    return float((table[: m.month] * uc).sum())
+
+
+def _spread(values: np.ndarray) -> float:
+    return float(np.ptp(values)) if values.size else 0.0
+
+
+def _segment_unmet_shares(m: PilotModel) -> np.ndarray:
+    uc = m.service_unit_cost
+    need = (m.true_need[: m.month] * uc).sum(axis=(0, 2))
+    unmet = (m.unmet[: m.month] * uc).sum(axis=(0, 2))
+    return unmet[need > 0] / need[need > 0]
+
+
+def _demand_mismatch(m: PilotModel) -> float:
+    uc = m.service_unit_cost
+    need = m.true_need[: m.month].sum(axis=1) * uc  # months x services
+    funded = m.funded_cost_by_service[: m.month]
+    need_share = need / np.maximum(need.sum(axis=1, keepdims=True), 1e-12)
+    funded_share = funded / np.maximum(funded.sum(axis=1, keepdims=True), 1e-12)
+    return float(0.5 * np.abs(funded_share - need_share).sum(axis=1).mean())
+
+
+def _cost_shift(m: PilotModel) -> float:
+    if not m.line_own.any():
+        return 0.0
+    spend = m.line_spend[: m.month].sum(axis=0)
+    need = (m.line_need_history[: m.month] * m.line_unit_cost).sum(axis=0)
+    return _ratio(spend[m.line_own].sum(), spend.sum()) - _ratio(need[m.line_own].sum(), need.sum())
+
+
+def _partner_trust(m: PilotModel, which: str) -> np.ndarray:
+    partners = ~m.line_own
+    history = np.concatenate(
+        [m.trust_history[: m.month][:, partners], m.payer_trust_history[: m.month]], axis=1
+    )
+    initial = np.concatenate([m.trust_initial[partners], m.payer_initial])
+    return {"initial": initial, "final": history[-1], "all": history}[which]
+
+
+#: The metrics, in order: the only place a metric is defined (the report, the terminal,
+#: sensitivity and docs/ODD.md all read these).
+METRICS: dict[str, Metric] = {
+    metric.name: metric
+    for metric in [
+        Metric(
+            "unmet_need_share",
+            "need not met / total need over the horizon, weighted by unit cost",
+            lambda m: _ratio(_cost_weighted(m, m.unmet), _cost_weighted(m, m.true_need)),
+            unit="fraction of need cost",
+            direction=LOWER,
+            kind="share",
+        ),
+        Metric(
+            "community_unmet_need_share",
+            "the same, community services only",
+            lambda m: _ratio(
+                _cost_weighted(m, m.unmet, True), _cost_weighted(m, m.true_need, True)
+            ),
+            unit="fraction of need cost",
+            direction=LOWER,
+            kind="share",
+        ),
+        Metric(
+            "equity_gap",
+            "largest minus smallest unmet-need share across segments",
+            lambda m: _spread(_segment_unmet_shares(m)),
+            unit="difference of fractions",
+            direction=LOWER,
+            kind="share",
+        ),
+        Metric(
+            "demand_mismatch",
+            "monthly mean of half the summed absolute difference between funded capacity shares "
+            "and need shares by service (0 = aligned, 1 = disjoint)",
+            _demand_mismatch,
+            unit="fraction, 0 aligned to 1 disjoint",
+            direction=LOWER,
+            kind="share",
+        ),
+        Metric(
+            "cost_shift_index",
+            "the holder's own lines' share of pooled spend minus their share of need cost",
+            _cost_shift,
+            unit="difference of fractions of pooled spend",
+            direction=ZERO,
+            kind="pp",
+        ),
+        Metric(
+            "unfunded_burden",
+            "cost of service partners delivered without funding to match (net of corridor payments)",
+            lambda m: float(max(0.0, m.line_burden[: m.month].sum() - m.burden_offset)),
+            unit="currency units",
+            direction=LOWER,
+            kind="money",
+        ),
+        Metric(
+            "trust_initial_mean",
+            "mean trust of partners (providers and payers) at the start",
+            lambda m: float(_partner_trust(m, "initial").mean()),
+            unit="trust, 0 to 1",
+            direction=None,
+            kind="index",
+        ),
+        Metric(
+            "trust_final_mean",
+            "mean trust of partners at the end (leavers at their last value)",
+            lambda m: float(_partner_trust(m, "final").mean()),
+            unit="trust, 0 to 1",
+            direction=HIGHER,
+            kind="index",
+        ),
+        Metric(
+            "trust_min",
+            "lowest trust of any partner in any month",
+            lambda m: float(_partner_trust(m, "all").min()),
+            unit="trust, 0 to 1",
+            direction=HIGHER,
+            kind="index",
+        ),
+        Metric(
+            "trust_erosion",
+            "trust_initial_mean minus trust_final_mean (positive = eroded)",
+            lambda m: float(
+                _partner_trust(m, "initial").mean() - _partner_trust(m, "final").mean()
+            ),
+            unit="trust, -1 to 1",
+            direction=LOWER,
+            kind="index",
+        ),
+        Metric(
+            "partner_exits",
+            "providers and payers that left",
+            lambda m: float(m.counts["partner_exits"]),
+            unit="per run",
+            direction=LOWER,
+            kind="count",
+        ),
+        Metric(
+            "decision_latency_mean",
+            "months from the proposal of a change to its effect (0 when none)",
+            lambda m: _mean(m.latencies),
+            unit="months",
+            direction=LOWER,
+            kind="months",
+        ),
+        Metric(
+            "disputes_raised",
+            "challenges by providers and disputes over findings",
+            lambda m: float(m.counts["disputes_raised"]),
+            unit="per run",
+            direction=LOWER,
+            kind="count",
+        ),
+        Metric(
+            "disputes_upheld",
+            "challenges and disputes that changed the decision",
+            lambda m: float(m.counts["disputes_upheld"]),
+            unit="per run",
+            direction=LOWER,
+            kind="count",
+        ),
+        Metric(
+            "escalations",
+            "steps up the escalation ladder",
+            lambda m: float(m.counts["escalations"]),
+            unit="per run",
+            direction=LOWER,
+            kind="count",
+        ),
+        Metric(
+            "disallowed_spend",
+            "spend charged to a payer outside its allowable uses",
+            lambda m: float(m.totals["disallowed_spend"]),
+            unit="currency units",
+            direction=LOWER,
+            kind="money",
+        ),
+        Metric(
+            "clawbacks",
+            "disallowed spend recovered",
+            lambda m: float(m.totals["clawbacks"]),
+            unit="currency units",
+            direction=LOWER,
+            kind="money",
+        ),
+        Metric(
+            "detection_lag_mean",
+            "months from disallowed spend arising to its detection (0 when none arose)",
+            lambda m: _mean(m.detection_lags),
+            unit="months",
+            direction=LOWER,
+            kind="months",
+        ),
+        Metric(
+            "financial_drift",
+            "abs(cumulative cost incurred minus cumulative budget) / cumulative budget",
+            lambda m: _ratio(
+                abs(m.cost_incurred[: m.month].sum() - m.planned_spend[: m.month].sum()),
+                m.planned_spend[: m.month].sum(),
+            ),
+            unit="fraction of cumulative budget",
+            direction=LOWER,
+            kind="share",
+        ),
+        Metric(
+            "year_end_shock",
+            "largest single reconciliation adjustment / annual budget",
+            lambda m: float(m.year_end_shock),
+            unit="fraction of the annual budget",
+            direction=LOWER,
+            kind="share",
+        ),
+        Metric(
+            "acute_events",
+            "readmissions and crisis episodes",
+            lambda m: float(m.acute[: m.month].sum()),
+            unit="events per run",
+            direction=LOWER,
+            kind="count",
+        ),
+        Metric(
+            "acute_cost",
+            "cost of acute events, wherever it lands",
+            lambda m: float((m.acute[: m.month] * m.acute_unit_cost).sum()),
+            unit="currency units",
+            direction=LOWER,
+            kind="money",
+        ),
+        Metric(
+            "ended_early",
+            "1 if the pilot ended before its horizon (funding below the viability floor)",
+            lambda m: float(m.ended_month is not None),
+            unit="1 or 0; averaged: share of runs",
+            direction=LOWER,
+            kind="runs",
+        ),
+        Metric(
+            "ended_month",
+            "month the pilot ended (the horizon when it ran to the end)",
+            lambda m: float(m.ended_month if m.ended_month is not None else m.horizon),
+            unit="month, 1 = first",
+            direction=HIGHER,
+            kind="months",
+        ),
+        Metric(
+            "total_system_cost",
+            "everything spent inside and outside the pool: pathway cost incurred, administration, "
+            "and acute cost",
+            lambda m: float(
+                m.cost_incurred[: m.month].sum()
+                + m.ledger.totals["administration"] / 100
+                + (m.acute[: m.month] * m.acute_unit_cost).sum()
+            ),
+            unit="currency units",
+            direction=LOWER,
+            kind="money",
+        ),
+        Metric(
+            "community_spend_share",
+            "community services' share of pooled spend",
+            lambda m: _ratio(
+                m.line_spend[: m.month][:, m.line_community].sum(), m.line_spend[: m.month].sum()
+            ),
+            unit="fraction of pooled spend",
+            direction=None,
+            kind="share",
+        ),
+        Metric(
+            "under_delivery",
+            "share of funded, demanded service that providers did not deliver (low effort)",
+            lambda m: (
+                1.0 - _ratio(m.funded_delivered[: m.month].sum(), m.funded_demand[: m.month].sum())
+                if m.funded_demand[: m.month].sum() > 0
+                else 0.0
+            ),
+            unit="fraction of funded demand",
+            direction=LOWER,
+            kind="share",
+        ),
+        Metric(
+            "upstream_spend",
+            "upstream and preventive spend",
+            lambda m: float(m.upstream.sum()),
+            unit="currency units",
+            direction=None,
+            kind="money",
+        ),
+        Metric(
+            "pooled_funding",
+            "contributions received by the pool",
+            lambda m: m.ledger.totals["contribution"] / 100,
+            unit="currency units",
+            direction=None,
+            kind="money",
+        ),
+        Metric(
+            "running_cost",
+            "cost of running the pool (administration)",
+            lambda m: m.ledger.totals["administration"] / 100,
+            unit="currency units",
+            direction=LOWER,
+            kind="money",
+        ),
+        Metric(
+            "payer_trust_final_mean",
+            "mean trust of payers at the end",
+            lambda m: float(m.payer_trust.mean()),
+            unit="trust, 0 to 1",
+            direction=HIGHER,
+            kind="index",
+        ),
+        Metric(
+            "provider_trust_final_mean",
+            "mean trust of providers at the end",
+            lambda m: float(m.trust[~m.line_own].mean()) if (~m.line_own).any() else 0.0,
+            unit="trust, 0 to 1",
+            direction=HIGHER,
+            kind="index",
+        ),
+        Metric(
+            "payer_reductions",
+            "renewals at which a payer reduced its contribution",
+            lambda m: float(m.counts["payer_reduce"]),
+            unit="per run",
+            direction=LOWER,
+            kind="count",
+        ),
+        Metric(
+            "payer_withdrawals",
+            "renewals at which a payer withdrew",
+            lambda m: float(m.counts["payer_withdraw"]),
+            unit="per run",
+            direction=LOWER,
+            kind="count",
+        ),
+        Metric(
+            "resolution_months_mean",
+            "months from a challenge to its final answer (0 when none)",
+            lambda m: _mean(m.resolution_months),
+            unit="months",
+            direction=LOWER,
+            kind="months",
+        ),
+        Metric(
+            "approvals_requested",
+            "changes put to a partner vote",
+            lambda m: float(m.counts["approvals_requested"]),
+            unit="per run",
+            direction=None,
+            kind="count",
+        ),
+        Metric(
+            "approvals_rejected",
+            "changes the partners voted down",
+            lambda m: float(m.counts["approvals_rejected"]),
+            unit="per run",
+            direction=None,
+            kind="count",
+        ),
+    ]
+}
+
+#: The metric names, in order.
+METRIC_NAMES = list(METRICS)
+
+
+def compute(model: PilotModel) -> dict[str, float]:
+    """Every metric of a finished run."""
+    return {name: metric(model) for name, metric in METRICS.items()}
+
+
+def timeseries(m: PilotModel, run: str) -> pd.DataFrame:
+    """The tidy monthly series (run, month, series, partner, value) of a finished run."""
+    months = np.arange(1, m.month + 1)
+    uc = m.service_unit_cost
+    need = m.true_need[: m.month].sum(axis=1) * uc
+    unmet = m.unmet[: m.month].sum(axis=1) * uc
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unmet_share = np.where(need > 0, unmet / need, 0.0)
+    partners = [i for i in range(m.n_lines) if not m.line_own[i]]
+    blocks = [
+        ("trust", [m.line_names[i] for i in partners], m.trust_history[: m.month][:, partners]),
+        ("trust", m.payer_names, m.payer_trust_history[: m.month]),
+        ("spend", m.line_names, m.line_spend[: m.month]),
+        ("payer_spend", m.payer_names, m.payer_spend[: m.month]),
+        ("unmet_need_share", m.service_names, unmet_share),
+        ("need_cost", m.service_names, need),
+        ("funded", m.service_names, m.funded_cost_by_service[: m.month]),
+        ("acute_events", m.acute_names, m.acute[: m.month]),
+        ("balance", ["pool", "reserve"], m.pool_history[: m.month]),
+        ("cumulative_spend", ["pool"], np.cumsum(m.cost_incurred[: m.month])[:, None]),
+        ("cumulative_budget", ["pool"], np.cumsum(m.planned_spend[: m.month])[:, None]),
+    ]
+    series, partner, values = [], [], []
+    for name, labels, table in blocks:
+        if table.size == 0:
+            continue
+        series.append(np.repeat(name, table.size))
+        partner.append(np.tile(np.asarray(labels, dtype=object), len(months)))
+        values.append(table.reshape(-1))
+    n = sum(len(v) for v in values)
+    month_col = np.concatenate(
+        [np.repeat(months, len(labels)) for _, labels, t in blocks if t.size]
+    )
+    frame = pd.DataFrame(
+        {
+            "run": np.repeat(run, n),
+            "month": month_col.astype("int64"),
+            "series": np.concatenate(series),
+            "partner": np.concatenate(partner),
+            "value": np.concatenate(values).astype("float64"),
+        },
+        columns=TIMESERIES_COLUMNS,
+    )
+    return frame

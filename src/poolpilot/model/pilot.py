@@ -1,0 +1,628 @@
+"""PilotModel: one pooled-budget pilot, month by month.
+
+Each month, in this order (DESIGN.md): need is realised; contributions arrive; the
+decision-maker proposes allocations; the governance rules decide which changes stand, wait for
+approval, or are challenged and escalated; providers deliver what funded capacity and effort
+allow; unmet need and acute events are booked; reconciliation and assurance run when due; trust
+is updated; partners that cross their thresholds disengage or exit.
+
+The model knows nothing of files, the command line or reports: it takes a validated
+``Scenario`` and a seed, and hands back metrics, a timeseries and audit events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import mesa
+import numpy as np
+
+from poolpilot.model import attribution as funding
+from poolpilot.model import population, trust
+from poolpilot.model.agents import BudgetHolder, Payer, Provider
+from poolpilot.model.decisions import Governance, unfairness
+from poolpilot.model.events import EventLog
+from poolpilot.model.ledger import INSIDE, Ledger, cents
+from poolpilot.scenario.schema import Scenario
+
+
+class PilotModel(mesa.Model):
+    """A pooled-budget pilot under the governance rules of one scenario.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario (``poolpilot.load_scenario``).
+    rng
+        An integer seed or a ``numpy.random.SeedSequence``; never None, so every run can be
+        reproduced. The population's need draws from a stream of its own (common random
+        numbers): two designs with the same seed face the same need.
+    months
+        Run this many months instead of the scenario's horizon.
+    """
+
+    def __init__(
+        self, scenario: Scenario, rng: int | np.random.SeedSequence, months: int | None = None
+    ):
+        if rng is None:
+            raise ValueError("PilotModel needs an explicit seed (rng=int or SeedSequence)")
+        seq = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(int(rng))
+        need_seq, decision_seq = seq.spawn(2)
+        super().__init__(rng=np.random.default_rng(decision_seq))
+        self.design = scenario
+        self.horizon = months or scenario.horizon_months
+        self.month = 0
+        self.events = EventLog()
+        self.ledger = Ledger()
+        self.inside_cents = 0  # what the pool and reserve hold, tracked apart from the ledger
+        self.counts: dict[str, int] = defaultdict(int)
+        self.totals: dict[str, float] = defaultdict(float)
+        self.latencies: list[int] = []
+        self.resolution_months: list[int] = []
+        self.detection_lags: list[int] = []
+        self.year_end_shock = 0.0
+        self.ended_month: int | None = None
+
+        self.service_names = [sv.name for sv in scenario.services]
+        self.need = population.draw_need(scenario, np.random.default_rng(need_seq), self.horizon)
+        self._build_lines()
+        self._build_payers()
+        self.holder = BudgetHolder(self)
+        self.holder_name = self.holder.name
+        self.governance = Governance(self)
+        self._build_acute()
+        self._build_records()
+
+    # --- construction -------------------------------------------------------------------
+
+    def _build_lines(self) -> None:
+        s = self.design
+        idx = {name: i for i, name in enumerate(self.service_names)}
+        specs = [(p, p.name, False) for p in s.providers] + [
+            (line, f"{s.holder.name}:{line.service}", True) for line in s.holder.own_lines
+        ]
+        self.n_lines = len(specs)
+        self.lines = [
+            Provider(self, spec, i, name, own) for i, (spec, name, own) in enumerate(specs)
+        ]
+        self.line_names = [name for _, name, _ in specs]
+        self.line_service = np.array([idx[spec.service] for spec, _, _ in specs], dtype=int)
+        self.line_own = np.array([own for _, _, own in specs], dtype=bool)
+        self.line_capacity = np.array([spec.capacity for spec, _, _ in specs], dtype=float)
+        self.line_unit_cost = np.array(
+            [s.services[idx[spec.service]].unit_cost for spec, _, _ in specs], dtype=float
+        )
+        self.line_demand_bias = np.array(
+            [0.0 if own else spec.demand_bias for spec, _, own in specs], dtype=float
+        )
+        self.line_base_effort = np.array([spec.base_effort for spec, _, _ in specs], dtype=float)
+        self.line_active = np.ones(self.n_lines, dtype=bool)
+        self.line_community = np.array(
+            [s.services[k].kind == "community" for k in self.line_service], dtype=bool
+        )
+        self.trust_initial = np.array(
+            [1.0 if own else spec.initial_trust for spec, _, own in specs], dtype=float
+        )
+        self.trust = self.trust_initial.copy()
+        n = self.n_lines
+        self.allocation = np.zeros(n)
+        self.fair = np.zeros(n)
+        self.disengaged = np.zeros(n, dtype=bool)
+        self.line_need_history = np.zeros((self.horizon, n))
+        self.provider_margin = np.zeros(n)
+        self.ytd_cost = np.zeros(n)
+        self.ytd_envelope = np.zeros(n)
+        self.ytd_demand_cost = np.zeros(n)
+        self.adjusted_this_year = False
+        self._reset_monthly_flags()
+        segs = s.population.segments
+        self.mean_trend = float(
+            np.average([g.trend for g in segs], weights=[g.size + 1 for g in segs])
+        )
+        self.people = max(1, sum(g.size for g in segs))
+        self.access_difficulty = np.array([g.access_difficulty for g in segs])
+
+    def _build_payers(self) -> None:
+        s = self.design
+        self.payers = [Payer(self, spec, i) for i, spec in enumerate(s.payers)]
+        self.n_payers = len(self.payers)
+        self.payer_names = [p.name for p in self.payers]
+        self.payer_trust = np.array([p.initial_trust for p in s.payers], dtype=float)
+        self.payer_initial = self.payer_trust.copy()
+        self.payer_active = np.ones(self.n_payers, dtype=bool)
+        self.payer_earmarked = np.array([p.earmarked for p in s.payers], dtype=bool)
+        allows = np.zeros((self.n_payers, len(self.service_names)), dtype=bool)
+        for i, p in enumerate(s.payers):
+            if p.allowable_uses == "all":
+                allows[i] = True
+            else:
+                for name in p.allowable_uses:
+                    allows[i, self.service_names.index(name)] = True
+        self.payer_allows = allows
+        # per service, the payers that may pay for it (the attribution rule walks these)
+        self.payer_allows_lists = [
+            np.flatnonzero(allows[:, k]).tolist() for k in range(allows.shape[1])
+        ]
+        self.payer_balance = np.zeros(self.n_payers)
+        self.payer_period_spend = np.zeros(self.n_payers)
+        self.statement_seen = np.zeros(self.n_payers, dtype=bool)
+        self.vintages: list[list[list[float]]] = [[] for _ in self.payers]
+        self.initial_funding = sum(p.annual_contribution for p in s.payers)
+        self.annual_budget = self.initial_funding
+
+    def _build_acute(self) -> None:
+        s = self.design
+        events = [ev.name for ev in s.acute_events]
+        self.acute_names = events
+        self.acute_baseline = population.baseline_acute(s)
+        self.acute_unit_cost = np.array([ev.unit_cost for ev in s.acute_events], dtype=float)
+        n_svc = len(self.service_names)
+        self.elasticity = np.zeros((n_svc, len(events)))
+        self.acute_lag = np.array([sv.lag_months for sv in s.services], dtype=int)
+        for k, sv in enumerate(s.services):
+            if sv.averts is not None:
+                self.elasticity[k, events.index(sv.averts)] = sv.elasticity
+        self.community_service = np.array([sv.kind == "community" for sv in s.services])
+        self.service_unit_cost = np.array([sv.unit_cost for sv in s.services], dtype=float)
+
+    def _build_records(self) -> None:
+        h, n_seg, n_svc = self.need.shape
+        self.unmet = np.zeros((h, n_seg, n_svc))
+        self.met_need = np.zeros((h, n_seg, n_svc))
+        self.true_need = np.zeros((h, n_seg, n_svc))
+        self.acute = np.zeros((h, len(self.acute_names)))
+        self.upstream = np.zeros(h)
+        self.line_spend = np.zeros((h, self.n_lines))
+        self.line_burden = np.zeros((h, self.n_lines))
+        self.funded_cost_by_service = np.zeros((h, n_svc))
+        self.payer_spend = np.zeros((h, self.n_payers))
+        self.trust_history = np.zeros((h, self.n_lines))
+        self.payer_trust_history = np.zeros((h, self.n_payers))
+        self.pool_history = np.zeros((h, 2))
+        self.budget_history = np.zeros(h)
+        self.cost_incurred = np.zeros(h)
+        self.funded_demand = np.zeros(h)
+        self.funded_delivered = np.zeros(h)
+        self.planned_spend = np.zeros(h)
+        self.burden_offset = 0.0
+
+    def _reset_monthly_flags(self) -> None:
+        n = self.n_lines
+        self.consulted = np.zeros(n, dtype=bool)
+        self.unconsulted_cut = np.zeros(n)
+        self.overturned = np.zeros(n, dtype=bool)
+        self.upheld_against = np.zeros(n, dtype=bool)
+
+    # --- money --------------------------------------------------------------------------
+
+    def transfer(self, month: int, kind: str, source: str, target: str, amount: float) -> float:
+        """Post a flow to the ledger and keep the model's own total of money inside the pilot."""
+        moved = self.ledger.post(month, kind, source, target, cents(amount))
+        if source in INSIDE:
+            self.inside_cents -= moved
+        if target in INSIDE:
+            self.inside_cents += moved
+        return moved / 100
+
+    def pay(self, month: int, kind: str, target: str, amount: float) -> float:
+        """Pay out of the pool, never more than it holds."""
+        available = self.ledger.balance("pool") / 100
+        return self.transfer(month, kind, "pool", target, min(amount, available))
+
+    def pay_from_reserve(self, month: int, target: str, amount: float) -> float:
+        """Corridor settlements draw on the risk reserve first, then the pool."""
+        from_reserve = min(amount, self.ledger.balance("reserve") / 100)
+        paid = self.transfer(month, "corridor_settlement", "reserve", target, from_reserve)
+        return paid + self.pay(month, "corridor_settlement", target, amount - paid)
+
+    def monthly_budget(self) -> float:
+        """What the pool can spend on services each month, after administration and reserve."""
+        b = self.design.budget
+        funding = sum(p.annual_contribution for p in self.payers if self.payer_active[p.seat])
+        return funding / 12.0 * (1.0 - b.admin_share - b.reserve_share)
+
+    def allocate(self, month: int, levels: np.ndarray, rule: str, evidence: str) -> None:
+        """Put new allocations in force; every changed line leaves an ``allocate`` event.
+
+        The event's amount is the new monthly level, so the allocation history of every line
+        can be rebuilt from the events alone.
+        """
+        levels = np.maximum(np.asarray(levels, dtype=float), 0.0)
+        for line in np.flatnonzero(levels != self.allocation):
+            self.events.log(
+                month,
+                self.holder_name,
+                "allocate",
+                self.line_names[line],
+                levels[line],
+                rule,
+                evidence,
+                "in force",
+            )
+        self.allocation = levels.copy()
+
+    # --- the month ----------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One month of the pilot, in the order of DESIGN.md."""
+        self.month += 1
+        t = self.month
+        self._reset_monthly_flags()
+        self._leave(t)
+        need = self._realise_need(t)
+        self._collect_contributions(t)
+        self._plan(t)
+        self.governance.vote(t)
+        self.governance.escalate(t)
+        self.governance.revisit(t)
+        delivered = self._deliver(t)
+        self._book_outcomes(t, need, delivered)
+        funding.reconcile(self, t)
+        funding.assure(self, t)
+        if self.design.budget.basis == "prospective" and t % 12 == 0:
+            funding.settle_year(self, t)
+            self.adjusted_this_year = False
+        self._update_trust(t)
+        self._renew_and_exit(t)
+        if t == self.horizon or not self.running:
+            self._final_audit(t)
+        self.ledger.check(t, self.inside_cents)
+        self._record(t)
+        if t >= self.horizon:
+            self.running = False
+
+    def run(self) -> PilotModel:
+        """Run to the horizon (or until the pilot ends early)."""
+        while self.running and self.month < self.horizon:
+            self.step()
+        return self
+
+    def _realise_need(self, t: int) -> np.ndarray:
+        """This month's need (segments x services), after prevention, and its split by line."""
+        p = self.design.prevention
+        lag = p.lag_months
+        lo, hi = max(0, t - 1 - lag - 2), max(0, t - lag)
+        spent = self.upstream[lo:hi].mean() if hi > lo else 0.0
+        self.prevention = population.prevention_multiplier(
+            spent / self.people, p.max_need_reduction, p.half_effect_per_person
+        )
+        need = self.need[t - 1] * self.prevention
+        self.true_need[t - 1] = need
+        by_service = need.sum(axis=0)
+        cap = self.line_capacity * self.line_active
+        share_den = np.bincount(self.line_service, weights=cap, minlength=len(by_service))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(
+                share_den[self.line_service] > 0, cap / share_den[self.line_service], 0.0
+            )
+        self.line_need_history[t - 1] = by_service[self.line_service] * share
+        return need
+
+    def _collect_contributions(self, t: int) -> None:
+        b = self.design.budget
+        for payer in self.payers:
+            if not self.payer_active[payer.seat]:
+                continue
+            amount = self.transfer(
+                t, "contribution", payer.name, "pool", payer.annual_contribution / 12.0
+            )
+            self.transfer(t, "administration", "pool", "administration", amount * b.admin_share)
+            self.transfer(t, "reserve", "pool", "reserve", amount * b.reserve_share)
+            self.payer_balance[payer.seat] += amount * (1.0 - b.admin_share - b.reserve_share)
+        budget = self.monthly_budget()
+        need_cost = self.line_need_history[t - 1] * self.line_unit_cost * self.line_active
+        cap = self.line_capacity * self.line_unit_cost * self.line_active
+        total = need_cost.sum()
+        self.fair = (
+            np.minimum(budget * need_cost / total, cap) if total > 0 else np.zeros(self.n_lines)
+        )
+        self.budget_history[t - 1] = budget
+
+    def _plan(self, t: int) -> None:
+        """The decision-maker proposes; governance decides what stands."""
+        s = self.design
+        budget = self.budget_history[t - 1]  # set when contributions arrived this month
+        if s.budget.basis == "prospective":
+            if (t - 1) % 12 != 0:
+                funding.adjust_in_year(self, t)
+                return
+            if t > 1 and not s.budget.rebasing:
+                return
+            forecast = funding.forecast_envelope(self, t) / 12.0
+            scale = min(1.0, budget / forecast.sum()) if forecast.sum() > 0 else 0.0
+            proposal = self.holder.propose(t, budget, need_cost=forecast * scale)
+            proposal *= min(1.0, forecast.sum() * scale / max(proposal.sum(), 1.0))
+        elif (t - 1) % s.holder.planning_cycle_months == 0:
+            proposal = self.holder.propose(t, budget)
+        else:
+            return
+        if t == 1:  # the starting allocation is agreed when the pilot is set up
+            self.allocate(t, proposal, f"holder.kind={s.holder.kind}", "agreed at set-up")
+        else:
+            self.governance.decide(t, proposal)
+
+    def _deliver(self, t: int) -> np.ndarray:
+        """Providers deliver what funded capacity and effort allow; the pool pays."""
+        s = self.design
+        prospective = s.budget.basis == "prospective"
+        demand = self.line_need_history[t - 1] * self.line_active
+        uc = self.line_unit_cost
+        upstream_share = s.budget.upstream_share if prospective else 0.0
+        enforced = self.line_base_effort + (1.0 - self.line_base_effort) * 0.8 * s.holder.leverage
+        effort = trust.effort(enforced, self.trust, s.trust.effort_sensitivity, self.disengaged)
+        effort = np.maximum(
+            effort - s.governance.challenges.effort_cost * self.governance.open_challenge, 0.0
+        )
+        funded_units = np.minimum(self.line_capacity, self.allocation * (1.0 - upstream_share) / uc)
+        funded = np.minimum(demand, funded_units * effort) * self.line_active
+        self.funded_demand[t - 1] = (np.minimum(demand, funded_units) * self.line_active * uc).sum()
+        self.funded_delivered[t - 1] = (funded * uc).sum()
+        spare = np.maximum(self.line_capacity * effort - funded, 0.0)
+        unfunded = (
+            np.minimum(s.trust.unfunded_delivery * (demand - funded), spare) * self.line_active
+        )
+        unfunded = np.maximum(unfunded, 0.0)
+        n_svc = len(self.service_names)
+        # a prospective envelope is paid in installments; retrospective pays for activity
+        bill = self.allocation * self.line_active if prospective else funded * uc
+        by_service = np.bincount(self.line_service, weights=bill, minlength=n_svc)
+        before = self.payer_balance.copy()
+        blocked = funding.attribute(self, t, by_service)
+        self.payer_spend[t - 1] = before - self.payer_balance
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keep = np.where(by_service > 0, 1.0 - blocked / by_service, 1.0)
+        wanted = bill * keep[self.line_service]
+        paid = np.zeros(self.n_lines)
+        for line in np.flatnonzero(wanted > 0):
+            kind = "own_line_spend" if self.line_own[line] else "payment"
+            target = "holder" if self.line_own[line] else self.line_names[line]
+            paid[line] = self.pay(t, kind, target, wanted[line])
+        if prospective:
+            upstream = paid * upstream_share
+            room = np.maximum(paid * (1.0 - upstream_share) - funded * uc, 0.0)
+            retained = s.budget.savings_retained
+            upstream += room * retained
+            self.provider_margin += room * (1.0 - retained)
+            short = np.maximum(funded * uc - paid * (1.0 - upstream_share), 0.0)
+            burden = unfunded * uc + short
+            self.upstream[t - 1] = upstream.sum()
+            self.ytd_cost += funded * uc + upstream + burden
+            self.ytd_envelope += self.allocation * self.line_active
+            self.ytd_demand_cost += demand * uc
+            self.cost_incurred[t - 1] = (funded * uc + upstream).sum() + burden.sum()
+        else:
+            burden = unfunded * uc + (funded * uc - paid)
+            self.cost_incurred[t - 1] = paid.sum() + burden.sum()
+        self.planned_spend[t - 1] = (self.allocation * self.line_active).sum()
+        self.line_spend[t - 1] = paid
+        self.line_burden[t - 1] = np.maximum(burden, 0.0)
+        self.funded_cost_by_service[t - 1] = np.bincount(
+            self.line_service, weights=self.allocation * self.line_active, minlength=n_svc
+        )
+        return funded + unfunded
+
+    def _book_outcomes(self, t: int, need: np.ndarray, delivered: np.ndarray) -> None:
+        """Delivered service reaches segments; unmet need raises acute events after a lag."""
+        n_svc = len(self.service_names)
+        by_service = np.bincount(self.line_service, weights=delivered, minlength=n_svc)
+        if self.holder.kind == "provider_council":
+            oversight = self.design.governance.oversight
+            drift = 0.8 * (1.0 - (oversight.strength if oversight.enabled else 0.0))
+        else:
+            drift = 0.0
+        reach = need * (1.0 - drift * self.access_difficulty)[:, None]
+        total = reach.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            served = np.where(total > 0, reach / total, 0.0) * np.minimum(
+                by_service, need.sum(axis=0)
+            )
+        served = np.minimum(served, need)
+        # what a hard-to-reach segment could not absorb goes to the others, once
+        left = np.minimum(by_service, need.sum(axis=0)) - served.sum(axis=0)
+        room = need - served
+        room_total = room.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            served += np.where(room_total > 0, room / room_total, 0.0) * np.maximum(left, 0.0)
+        self.met_need[t - 1] = served
+        self.unmet[t - 1] = np.maximum(need - served, 0.0)
+        # unmet need of each service in the month its lag points back to (0 before month 1)
+        months = t - 1 - self.acute_lag
+        seen = months >= 0
+        lagged = np.zeros(n_svc)
+        lagged[seen] = self.unmet[months[seen], :, np.flatnonzero(seen)].sum(axis=1)
+        self.acute[t - 1] = self.acute_baseline * self.prevention + lagged @ self.elasticity
+
+    def _update_trust(self, t: int) -> None:
+        s = self.design
+        gov = s.governance
+        rules = s.trust
+        u = unfairness(self.allocation, self.fair)
+        fairness = np.clip(1.0 - 4.0 * u, -1.0, 1.0)
+        rights = {"formal": 0.1, "informal": 0.0, "none": -0.3}[gov.challenges.rights]
+        if gov.challenges.rights == "formal" and gov.escalation.tiers:
+            rights = 0.3
+        procedural = np.full(self.n_lines, rights + (0.2 if gov.decision_rights.enabled else -0.1))
+        procedural += 0.5 * self.consulted + 0.5 * self.overturned - 0.3 * self.upheld_against
+        procedural -= 0.5 * (self.unconsulted_cut > 0.02)
+        # power imbalance: a holder that is also a large provider brakes its partners' trust
+        # (Huxham & Vangen; seed 000), unless conflict-of-interest controls answer it
+        spend = self.line_spend[t - 2] if t > 1 else self.allocation
+        own_share = spend[self.line_own].sum() / spend.sum() if spend.sum() > 0 else 0.0
+        procedural -= own_share * (1.0 - gov.coi_controls)
+        open_data = 2.0 * self.visibility - 1.0
+        signal = 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
+        moved = trust.update(
+            self.trust,
+            signal,
+            self.trust_initial,
+            rules.gain_rate,
+            rules.loss_asymmetry,
+            rules.forgetting,
+        )
+        moved *= 1.0 - self.unconsulted_cut * (1.0 - self.visibility)  # unexplained cuts
+        self.trust = np.where(self.line_own | ~self.line_active, self.trust, moved)
+
+        # payers: open data and statements, independent assurance, visible results
+        recent = (self.unmet[max(0, t - 3) : t] * self.service_unit_cost).sum()
+        need = (self.true_need[max(0, t - 3) : t] * self.service_unit_cost).sum()
+        results = 1.0 - 4.0 * (recent / need if need > 0 else 0.0)
+        # a payer counts on financial statements once it has received one (at reconciliation)
+        assured = np.where(self.statement_seen, 0.4, -0.2)
+        assured += 0.2 if gov.assurance.enabled else 0.0
+        payer_signal = 0.35 * (2.0 * gov.transparency - 1.0) + 0.3 * assured
+        payer_signal += 0.35 * results * (0.3 + 0.7 * gov.transparency)
+        moved = trust.update(
+            self.payer_trust,
+            payer_signal,
+            self.payer_initial,
+            rules.gain_rate,
+            rules.loss_asymmetry,
+            rules.forgetting,
+        )
+        self.payer_trust = np.where(self.payer_active, moved, self.payer_trust)
+
+        for line in np.flatnonzero(self.line_active & ~self.line_own):
+            below = self.trust[line] < self.lines[line].spec.disengage_threshold
+            if below != self.disengaged[line]:
+                self.disengaged[line] = below
+                self.events.log(
+                    t,
+                    self.line_names[line],
+                    "disengage" if below else "re-engage",
+                    self.holder_name,
+                    0.0,
+                    "providers.disengage_threshold",
+                    f"trust {self.trust[line]:.2f}",
+                    "disengaged" if below else "engaged",
+                )
+
+    @property
+    def visibility(self) -> float:
+        """What partners can see: the transparency rule, raised by joint performance review."""
+        gov = self.design.governance
+        v = gov.transparency
+        if gov.joint_review.enabled:
+            v += (1.0 - v) * 0.5
+        return v
+
+    def _renew_and_exit(self, t: int) -> None:
+        gov = self.design.governance
+        if gov.joint_review.enabled and t % gov.joint_review.frequency_months == 0:
+            self.holder.accountability = min(0.9, self.holder.accountability + 0.05)
+            self.events.log(
+                t,
+                self.holder_name,
+                "joint_review",
+                "partners",
+                0.0,
+                "governance.joint_review",
+                "shared data pack",
+                "reviewed",
+            )
+        self.holder.accountability *= 0.95
+        if t % gov.renewal_months == 0 and t < self.horizon:
+            for payer in self.payers:
+                decision = payer.renew(t)
+                if decision != "leaving":
+                    self.counts[f"payer_{decision}"] += 1
+                    self.events.log(
+                        t,
+                        payer.name,
+                        "renewal",
+                        "pool",
+                        payer.annual_contribution,
+                        "governance.renewal_months",
+                        f"trust {payer.trust:.2f}",
+                        decision,
+                    )
+            for line in self.lines:
+                if self.line_active[line.line] and line.renew(t):
+                    self.events.log(
+                        t,
+                        line.name,
+                        "exit_notice",
+                        self.holder_name,
+                        0.0,
+                        "providers.exit_threshold",
+                        f"trust {line.trust:.2f}",
+                        f"leaves in month {line.exit_month}",
+                    )
+        funding_now = sum(
+            p.annual_contribution
+            for p in self.payers
+            if self.payer_active[p.seat] and p.exit_month is None
+        )
+        if self.running and funding_now < gov.viability_floor * self.initial_funding:
+            self.running = False
+            self.ended_month = t
+            self.events.log(
+                t,
+                "pool",
+                "end",
+                "pilot",
+                funding_now,
+                "governance.viability_floor",
+                f"funding {funding_now:,.0f} below floor",
+                "ended early",
+            )
+            for payer in self.payers:
+                if self.payer_active[payer.seat]:
+                    self._unwind(t, payer, counted=payer.exit_month is not None)
+
+    def _leave(self, t: int) -> None:
+        """Notices that end this month take effect before the month's work begins."""
+        for line in self.lines:
+            if line.exit_month == t and self.line_active[line.line]:
+                levels = self.allocation.copy()
+                levels[line.line] = 0.0
+                self.allocate(t, levels, "providers.notice_months", f"{line.name} left")
+                self.line_active[line.line] = False
+                self.counts["partner_exits"] += 1
+                self.events.log(
+                    t,
+                    line.name,
+                    "exit",
+                    self.holder_name,
+                    0.0,
+                    "providers.notice_months",
+                    "notice ended",
+                    "left",
+                )
+        for payer in self.payers:
+            if payer.exit_month == t and self.payer_active[payer.seat]:
+                self._unwind(t, payer)
+
+    def _unwind(self, t: int, payer: Payer, counted: bool = True) -> None:
+        """A payer leaves: its unspent share is refunded (or forfeited) by the exit rule."""
+        self.payer_active[payer.seat] = False
+        refund = 0.0
+        if self.design.governance.unwind == "refund_unspent":
+            refund = self.pay(t, "refund", payer.name, max(0.0, self.payer_balance[payer.seat]))
+            self.payer_balance[payer.seat] -= refund
+        if counted:
+            self.counts["partner_exits"] += 1
+        self.events.log(
+            t,
+            payer.name,
+            "exit",
+            "pool",
+            refund,
+            "governance.unwind",
+            "notice ended",
+            f"refunded {refund:,.2f}",
+        )
+
+    def _final_audit(self, t: int) -> None:
+        if not self.design.governance.reconciliation.final_audit:
+            return
+        for seat in range(self.n_payers):
+            if self.vintages[seat]:
+                funding.find(self, t, seat, 1.0, "final audit")
+
+    def _record(self, t: int) -> None:
+        self.trust_history[t - 1] = self.trust
+        self.payer_trust_history[t - 1] = self.payer_trust
+        self.pool_history[t - 1] = (
+            self.ledger.balance("pool") / 100,
+            self.ledger.balance("reserve") / 100,
+        )

@@ -1,0 +1,9 @@
+"""Runs: studies (designs x varied points x replicates), executors, the results store.
+
+It runs the model and stores its run records; it knows nothing of agents or reports.
+"""
+
+from poolpilot.runs.store import ResultsStore, read_results
+from poolpilot.runs.study import StudyResults, compare, execute_study, run
+
+__all__ = ["ResultsStore", "StudyResults", "compare", "execute_study", "read_results", "run"]

@@ -1,0 +1,346 @@
+"""Studies: designs x varied values x replicates, run and saved as a results folder.
+
+Seeds: replicate ``r`` of a study with seed ``S`` runs with the ``r``-th child of
+``numpy.random.SeedSequence(S)``, whatever the design, so designs compared at the same
+replicate face the same need (common random numbers) and comparisons pair runs by seed. The
+seed is recorded in runs.parquet, and results do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import json
+import sys
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from poolpilot._version import __version__
+from poolpilot.model import metrics
+from poolpilot.model.pilot import PilotModel
+from poolpilot.model.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult, RunSpec
+from poolpilot.runs.executors import StudySummary, execute
+from poolpilot.runs.store import ResultsStore
+from poolpilot.scenario import (
+    apply_override,
+    baselines_for,
+    content_hash,
+    load_scenario,
+    parse_assignment,
+    to_data,
+    validate_data,
+)
+from poolpilot.scenario.schema import Scenario
+
+
+def run_seeds(seed: int, replicates: int) -> list[int]:
+    """One seed per replicate, derived from the study seed (shared by every design)."""
+    children = np.random.SeedSequence(seed).spawn(replicates)
+    return [int(child.generate_state(1, dtype=np.uint64)[0] >> 1) for child in children]
+
+
+@lru_cache(maxsize=64)
+def _scenario_from_json(text: str) -> Scenario:
+    return Scenario.model_validate(json.loads(text))
+
+
+def simulate(spec: RunSpec) -> RunResult:
+    """Run one pilot and turn it into its run record (module-level, so it can be shipped)."""
+    model, row = _simulate(spec)
+    return RunResult(
+        row=row, timeseries=metrics.timeseries(model, spec.key), events=model.events.frame(spec.key)
+    )
+
+
+def simulate_metrics(spec: RunSpec) -> RunResult:
+    """Run one pilot and keep only its row of metrics (sensitivity studies need no more)."""
+    _, row = _simulate(spec)
+    return RunResult(
+        row=row,
+        timeseries=pd.DataFrame(columns=TIMESERIES_COLUMNS),
+        events=pd.DataFrame(columns=EVENT_COLUMNS),
+    )
+
+
+def _simulate(spec: RunSpec) -> tuple[PilotModel, dict[str, Any]]:
+    scenario = _scenario_from_json(json.dumps(spec.scenario, sort_keys=True))
+    model = PilotModel(scenario, rng=spec.seed).run()
+    row: dict[str, Any] = {
+        "key": spec.key,
+        "design": spec.design,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+        **spec.varied,
+        **metrics.compute(model),
+        "status": "ok",
+        "error": "",
+    }
+    return model, row
+
+
+def expand(vary: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
+    """Every combination of the varied values (a full grid); one empty combination if none."""
+    if not vary:
+        return [{}]
+    paths = list(vary)
+    return [dict(zip(paths, values, strict=True)) for values in itertools.product(*vary.values())]
+
+
+def one_at_a_time(vary: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
+    """Each listed value of each path, the other fields staying at the scenario's values."""
+    if not vary:
+        return [{}]
+    return [{path: value} for path, values in vary.items() for value in values]
+
+
+def latin_hypercube(n: int, ranges: dict[str, tuple[float, float]], seed: int = 0) -> list[dict]:
+    """``n`` points of a Latin hypercube over ``ranges`` (path -> (low, high))."""
+    from scipy.stats import qmc
+
+    if n < 1 or not ranges:
+        raise ValueError("a Latin hypercube needs n >= 1 and at least one range")
+    for path, (low, high) in ranges.items():
+        if not low < high:
+            raise ValueError(f"--range {path}: low must be below high (given {low}, {high})")
+    unit = qmc.LatinHypercube(d=len(ranges), seed=seed).random(n)
+    lows = np.array([r[0] for r in ranges.values()])
+    highs = np.array([r[1] for r in ranges.values()])
+    values = qmc.scale(unit, lows, highs)
+    return [dict(zip(ranges, map(float, row), strict=True)) for row in values]
+
+
+def points(
+    vary: dict[str, list[Any]] | None = None,
+    grid: dict[str, list[Any]] | None = None,
+    lhs: int | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """The varied points of a study: lists one at a time, a full grid, a Latin hypercube.
+
+    Several kinds combine as their product (every grid point at every hypercube point, ...).
+    """
+    sets = [
+        one_at_a_time(vary),
+        expand(grid),
+        latin_hypercube(lhs, ranges or {}, seed) if lhs else [{}],
+    ]
+    return [{**a, **b, **c} for a in sets[0] for b in sets[1] for c in sets[2]]
+
+
+def plan(
+    designs: list[Scenario],
+    replicates: int,
+    seed: int = 0,
+    vary: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+) -> list[RunSpec]:
+    """The runs of a study. ``vary`` is a grid (path -> values) or a list of points."""
+    points = vary if isinstance(vary, list) else expand(vary)
+    seeds = run_seeds(seed, replicates)
+    specs = []
+    for design in designs:
+        base = to_data(design)
+        for point in points:
+            data = json.loads(json.dumps(base))
+            for path, value in point.items():
+                apply_override(data, path, value)
+            scenario = validate_data(data, design.name) if point else design
+            resolved = to_data(scenario)
+            digest = content_hash(scenario)
+            for replicate, run_seed in enumerate(seeds):
+                key = f"{digest}-r{replicate}-s{run_seed}"
+                specs.append(RunSpec(key, design.name, resolved, run_seed, replicate, dict(point)))
+    return specs
+
+
+@dataclass
+class StudyResults:
+    """A finished (or interrupted) study: its folder, what happened, and its tables.
+
+    The tables are read from the results folder when first asked for, so a study of any size
+    returns at once and only the tables used are loaded (a 20,000-run timeseries is large).
+    """
+
+    folder: Path
+    summary: StudySummary
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        return self._read("runs")
+
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        return self._read("timeseries")
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        return self._read("events")
+
+    def _read(self, table: str) -> pd.DataFrame:
+        with ResultsStore(self.folder, readonly=True) as store:
+            return store.read(table)
+
+
+def execute_study(
+    designs: list[Scenario],
+    *,
+    replicates: int = 10,
+    seed: int = 0,
+    vary: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    executor: Any = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: str = "auto",
+    command: str | None = None,
+    detail: bool = True,
+) -> StudyResults:
+    """Run every design x varied point x replicate into ``out``.
+
+    ``detail=False`` keeps only each run's row of metrics (no timeseries or events): what a
+    sensitivity study needs, at a fraction of the time and disk.
+    """
+    if replicates < 1:
+        raise ValueError(f"replicates must be at least 1 (given {replicates})")
+    specs = plan(designs, replicates, seed, vary)
+    temporary = out is None
+    if temporary:
+        import tempfile
+
+        out = tempfile.mkdtemp(prefix="poolpilot-")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    if executor is None and workers == 1:
+        executor = "serial"
+    summary = execute(
+        specs,
+        simulate if detail else simulate_metrics,
+        folder,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        progress=progress,
+    )
+    write_manifest(folder, designs, specs, replicates, seed, vary, command)
+    return StudyResults(folder, summary)
+
+
+def write_manifest(
+    folder: Path,
+    designs: list[Scenario],
+    specs: list[RunSpec],
+    replicates: int,
+    seed: int,
+    vary: Any,
+    command: str | None,
+) -> None:
+    """manifest.json: what was run, with which scenarios and seeds, by which version."""
+    manifest = {
+        "poolpilot_version": __version__,
+        "command": command or " ".join(sys.argv),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "study_seed": seed,
+        "replicates": replicates,
+        "seeds": run_seeds(seed, replicates),
+        "vary": vary,
+        "runs": len(specs),
+        "scenarios": {d.name: {"hash": content_hash(d), "resolved": to_data(d)} for d in designs},
+    }
+    tmp = folder / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, default=str))
+    tmp.replace(folder / "manifest.json")
+
+
+def run(
+    scenario: str | Path | Scenario,
+    *,
+    replicates: int = 10,
+    seed: int = 0,
+    months: int | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+    vary: dict[str, list[Any]] | None = None,
+    grid: dict[str, list[Any]] | None = None,
+    lhs: int | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    **options: Any,
+) -> StudyResults:
+    """Run one design ``replicates`` times (``poolpilot run``), at each varied point.
+
+    ``vary`` runs each listed value of each path one at a time, ``grid`` every combination,
+    ``lhs`` that many Latin hypercube points over ``ranges`` (see :func:`points`).
+    """
+    design = _design(scenario, overrides, months)
+    varied = _varied(vary, grid, lhs, ranges, seed)
+    return execute_study([design], replicates=replicates, seed=seed, vary=varied, **options)
+
+
+def compare(
+    scenarios: list[str | Path | Scenario],
+    *,
+    replicates: int = 10,
+    seed: int = 0,
+    months: int | None = None,
+    overrides: list[str] | dict[str, Any] | None = None,
+    baseline: bool = True,
+    vary: dict[str, list[Any]] | None = None,
+    grid: dict[str, list[Any]] | None = None,
+    lhs: int | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    **options: Any,
+) -> StudyResults:
+    """Designs side by side at the same seeds, with the no-pool baseline alongside.
+
+    Varied points (``vary``, ``grid``, ``lhs``) apply to every design, as in :func:`run`.
+    """
+    designs = [_design(s, overrides, months) for s in scenarios]
+    names = [d.name for d in designs]
+    if len(set(names)) < len(names):
+        raise ValueError(f"designs must have distinct names (given {', '.join(names)})")
+    if baseline:
+        designs += baselines_for(designs)
+    varied = _varied(vary, grid, lhs, ranges, seed)
+    return execute_study(designs, replicates=replicates, seed=seed, vary=varied, **options)
+
+
+def _varied(
+    vary: dict[str, list[Any]] | None,
+    grid: dict[str, list[Any]] | None,
+    lhs: int | None,
+    ranges: dict[str, tuple[float, float]] | None,
+    seed: int,
+) -> list[dict[str, Any]] | None:
+    """The varied points of a study, or None when nothing is varied."""
+    chosen = points(vary, grid, lhs, ranges, seed)
+    return None if chosen == [{}] else chosen
+
+
+def _design(
+    scenario: str | Path | Scenario,
+    overrides: list[str] | dict[str, Any] | None,
+    months: int | None,
+) -> Scenario:
+    """A validated design with its overrides (``--set``) and horizon (``--months``) applied.
+
+    A shorter horizon drops the scheduled shocks that would start after it.
+    """
+    changes = (
+        dict(overrides)
+        if isinstance(overrides, dict)
+        else dict(parse_assignment(o) for o in overrides or [])
+    )
+    source = to_data(scenario) if isinstance(scenario, Scenario) else scenario
+    design = load_scenario(source, changes)
+    if not months or months == design.horizon_months:
+        return design
+    data = to_data(design)
+    data["horizon_months"] = months
+    for segment in data["population"]["segments"]:
+        segment["shocks"] = [s for s in segment["shocks"] if s["month"] <= months]
+    return validate_data(data, design.name)

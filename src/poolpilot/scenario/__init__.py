@@ -1,0 +1,51 @@
+"""Scenarios: the schema, reading files (``extends``, ``--set``), validation, field paths.
+
+The lowest stage of the pipeline: it knows nothing of the model, runs or reports.
+"""
+
+from poolpilot.scenario.loading import (
+    content_hash,
+    list_presets,
+    load_scenario,
+    locate,
+    merge,
+    parse_assignment,
+    preset_dir,
+    read_yaml,
+    resolve,
+    to_data,
+)
+from poolpilot.scenario.paths import NAMED_LISTS, apply_override, get_field, set_field
+from poolpilot.scenario.schema import Scenario
+from poolpilot.scenario.validation import Problem, ScenarioError, validate_data
+from poolpilot.scenario.variants import (
+    baselines_for,
+    no_pool_variant,
+    population_key,
+    without_own_lines,
+)
+
+__all__ = [
+    "NAMED_LISTS",
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "apply_override",
+    "baselines_for",
+    "content_hash",
+    "get_field",
+    "list_presets",
+    "load_scenario",
+    "locate",
+    "merge",
+    "no_pool_variant",
+    "parse_assignment",
+    "population_key",
+    "preset_dir",
+    "read_yaml",
+    "resolve",
+    "set_field",
+    "to_data",
+    "validate_data",
+    "without_own_lines",
+]

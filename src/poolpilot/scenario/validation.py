@@ -1,0 +1,169 @@
+"""Validation: every problem in a scenario, one line each, located by file and field path.
+
+Problems are reported in one pass as ``FILE: field.path: what is wrong (what was given)``, with
+list items addressed by their name, so a designer can act on each line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from poolpilot.scenario.paths import named_path, section_fields
+from poolpilot.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario, located by file and field path."""
+
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.file}: {self.path}: {self.message}"
+            if self.path
+            else f"{self.file}: {self.message}"
+        )
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
+    if err["type"] == "extra_forbidden":
+        key = str(err["loc"][-1])
+        close = difflib.get_close_matches(key, section_fields(model, err["loc"]), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown field{hint}"
+    msg = err["msg"]
+    msg = msg[0].lower() + msg[1:]
+    msg = msg.replace("value error, ", "")
+    if err["type"] == "missing":
+        return "required field is missing"
+    given = err.get("input")
+    if isinstance(given, dict | list):
+        return msg
+    return f"{msg} (given {given!r})"
+
+
+def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Cross-field checks that the schema cannot express: names must exist and be unique."""
+    problems: list[tuple[str, str]] = []
+    services = {sv.name for sv in s.services}
+    events = {ev.name for ev in s.acute_events}
+    partners = [p.name for p in s.payers] + [p.name for p in s.providers] + [s.holder.name]
+    owner: dict[str, str] = {}
+    named = [("payers", p.name) for p in s.payers] + [("providers", p.name) for p in s.providers]
+    for label, name in [*named, ("holder", s.holder.name)]:
+        if name in owner:
+            where = "holder.name" if label == "holder" else f"{label}.{name}.name"
+            problems.append((where, f"two partners are named {name!r} ({owner[name]} and {label})"))
+        owner.setdefault(name, label)
+
+    def unique(label: str, names: list[str]) -> None:
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                problems.append((f"{label}.{name}", f"two entries are named {name!r}"))
+            seen.add(name)
+
+    unique("services", [sv.name for sv in s.services])
+    unique("population.segments", [sg.name for sg in s.population.segments])
+    unique("acute_events", [ev.name for ev in s.acute_events])
+    unique("governance.escalation.tiers", [t.name for t in s.governance.escalation.tiers])
+
+    def known_service(path: str, name: str) -> None:
+        if name not in services:
+            close = difflib.get_close_matches(name, services, n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; services: {', '.join(sorted(services))}"
+            )
+            problems.append((path, f"unknown service {name!r}{hint}"))
+
+    for sv in s.services:
+        if sv.averts is not None and sv.averts not in events:
+            problems.append((f"services.{sv.name}.averts", f"unknown acute event {sv.averts!r}"))
+    for sg in s.population.segments:
+        for svc in sg.need:
+            known_service(f"population.segments.{sg.name}.need.{svc}", svc)
+        for i, shock in enumerate(sg.shocks):
+            for svc in shock.services:
+                known_service(f"population.segments.{sg.name}.shocks[{i}].services", svc)
+            if shock.month > s.horizon_months:
+                problems.append(
+                    (
+                        f"population.segments.{sg.name}.shocks[{i}].month",
+                        f"after the horizon of {s.horizon_months} months (given {shock.month})",
+                    )
+                )
+    for p in s.payers:
+        if p.allowable_uses != "all":
+            for svc in p.allowable_uses:
+                known_service(f"payers.{p.name}.allowable_uses", svc)
+        if p.exit_threshold > p.reduce_threshold:
+            problems.append(
+                (
+                    f"payers.{p.name}.exit_threshold",
+                    f"must not exceed reduce_threshold {p.reduce_threshold} (given {p.exit_threshold})",
+                )
+            )
+    for p in s.providers:
+        known_service(f"providers.{p.name}.service", p.service)
+        if p.exit_threshold > p.disengage_threshold:
+            problems.append(
+                (
+                    f"providers.{p.name}.exit_threshold",
+                    f"must not exceed disengage_threshold {p.disengage_threshold} (given {p.exit_threshold})",
+                )
+            )
+    for line in s.holder.own_lines:
+        known_service(f"holder.own_lines.{line.service}.service", line.service)
+    unique("holder.own_lines", [line.service for line in s.holder.own_lines])
+    if s.holder.kind in ("convener", "provider_council", "none") and s.holder.own_lines:
+        problems.append(
+            ("holder.own_lines", f"a {s.holder.kind} holder runs no service lines of its own")
+        )
+    for ev in s.acute_events:
+        if ev.borne_by not in ("outside", "holder") and ev.borne_by not in partners:
+            problems.append(
+                (
+                    f"acute_events.{ev.name}.borne_by",
+                    f"unknown partner {ev.borne_by!r}; use a partner name, 'holder' or 'outside'",
+                )
+            )
+    delivered = {p.service for p in s.providers} | {line.service for line in s.holder.own_lines}
+    if not delivered:
+        problems.append(("providers", "no provider or own line delivers any service"))
+    bands = s.budget.corridor.bands
+    if any(b.above >= c.above for b, c in zip(bands, bands[1:], strict=False)):
+        problems.append(("budget.corridor.bands", "bands must start at increasing variances"))
+    return problems
+
+
+def validate_data(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
+    """Validate raw scenario data; raise ScenarioError listing every problem."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        problems = [
+            Problem(file, named_path(e["loc"], data), _message(e, Scenario))
+            for e in err.errors(include_url=False)
+        ]
+        raise ScenarioError(list(dict.fromkeys(problems))) from None
+    refs = _reference_problems(scenario)
+    if refs:
+        raise ScenarioError([Problem(file, path, msg) for path, msg in refs])
+    return scenario

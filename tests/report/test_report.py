@@ -1,0 +1,388 @@
+"""The funders' report: self-contained, escaped, and its summary agrees with its table.
+
+One small compare study (two designs and the no-pool baseline, 5 replicates of 12 months) is
+built once for the module; the browser checks are in test_report_browser.py.
+
+Escaping: design names are refused by the scenario schema unless they match
+``^[A-Za-z0-9_.\\- ]+$`` (tested below), so markup from a scenario file reaches the report
+through free text: the description. The issue's exact case, a design *named*
+``<script>alert(1)</script>``, is tested by renaming a design in a copy of the results folder
+(the store does not validate names).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from poolpilot import report
+from poolpilot.cli import main
+from poolpilot.runs.study import compare
+from poolpilot.scenario import ScenarioError, load_scenario
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "study"
+    designs = [
+        load_scenario("hospital_led_post_acute", {"description": HOSTILE}),
+        load_scenario("convener_led_multi_provider"),
+    ]
+    compare(designs, replicates=5, months=12, out=out, workers=1, progress="none")
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(study) -> str:
+    return report.write_report(study).read_text(encoding="utf-8")
+
+
+class _Collector(HTMLParser):
+    """Tags with their attributes, comparison cells and summary items."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.cells: dict[tuple[str, str], dict[str, str]] = {}
+        self.findings: dict[str, str] = {}
+        self._metric: str | None = None
+        self._cell: tuple[str, str] | None = None
+        self._finding: str | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag == "tr" and "data-metric" in a:
+            self._metric = a["data-metric"]
+        elif tag == "td" and self._metric and "data-design" in a:
+            self._cell = (self._metric, a["data-design"])
+            self.cells[self._cell] = {"class": a.get("class") or "", "text": ""}
+        elif tag == "li" and "data-metric" in a:
+            self._finding = a["data-metric"]
+            self.findings[self._finding] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._cell = None
+        elif tag == "tr":
+            self._metric = None
+        elif tag == "li":
+            self._finding = None
+
+    def handle_data(self, data):
+        if self._cell:
+            self.cells[self._cell]["text"] += data
+        if self._finding:
+            self.findings[self._finding] += data
+
+
+def _parse(text: str) -> _Collector:
+    parser = _Collector()
+    parser.feed(text)
+    return parser
+
+
+# --- a self-contained page ----------------------------------------------------------------------
+
+
+def test_report_is_one_self_contained_file(study, page):
+    assert (study / "report.html").exists()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page.lower()
+    assert not re.search(r"(?i)(src|href)\s*=\s*[\"']?\s*(https?:)?//", page)
+    assert "@import" not in page and "url(" not in page
+    parsed = _parse(page)
+    images = [a for tag, a in parsed.tags if tag == "img"]
+    assert len(images) >= 5
+    assert all((a.get("src") or "").startswith("data:image/svg+xml;base64,") for a in images)
+    links = [a["href"] for tag, a in parsed.tags if tag == "a" and a.get("href")]
+    assert links and all(href.startswith("#") for href in links)
+    assert not [tag for tag, _ in parsed.tags if tag in ("link", "iframe", "object", "embed")]
+    assert "@media print" in page and "break-inside: avoid" in page
+
+
+def test_sections_in_a_funders_reading_order(page):
+    order = [
+        'id="summary"',
+        'id="return"',
+        'id="comparison"',
+        'id="trajectories"',
+        'id="money"',
+        'id="governance"',
+        'id="assumptions"',
+        'id="reproducibility"',
+    ]
+    positions = [page.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert 'id="sensitivity"' not in page  # no indices.parquet in this folder
+
+
+def test_report_is_deterministic(study, page):
+    again = report.write_report(study).read_text(encoding="utf-8")
+    assert again == page
+
+
+def test_cli_report_rewrites_the_file(study, capsys):
+    (study / "report.html").unlink()
+    assert main(["report", str(study)]) == 0
+    assert (study / "report.html").exists()
+    assert "report:" in capsys.readouterr().out
+
+
+# --- escaping -----------------------------------------------------------------------------------
+
+
+def test_scenario_names_refuse_markup():
+    with pytest.raises(ScenarioError):
+        load_scenario("hospital_led_post_acute", {"name": HOSTILE})
+
+
+def test_description_from_a_scenario_shows_as_text(page):
+    assert HOSTILE not in page
+    assert html.escape(HOSTILE) in page
+
+
+def test_design_named_like_a_script_shows_as_text(study, tmp_path):
+    folder = tmp_path / "hostile"
+    shutil.copytree(study, folder)
+    (folder / "report.html").unlink()
+    for part in sorted((folder / "runs.parquet").glob("part-*.parquet")):
+        table = pq.read_table(part)
+        frame = table.to_pandas()
+        frame["design"] = frame["design"].replace("convener_led_multi_provider", HOSTILE)
+        pq.write_table(
+            pq.read_table(part).from_pandas(frame, schema=table.schema, preserve_index=False),
+            part,
+        )
+    manifest = json.loads((folder / "manifest.json").read_text())
+    entry = manifest["scenarios"].pop("convener_led_multi_provider")
+    entry["resolved"]["name"] = HOSTILE
+    manifest["scenarios"][HOSTILE] = entry
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    assert HOSTILE not in text
+    assert "<script" not in text.lower()
+    assert text.count(html.escape(HOSTILE)) >= 5  # summary, table, figures' captions, ...
+
+
+# --- the numbers --------------------------------------------------------------------------------
+
+
+def test_summary_frame_matches_the_runs(study):
+    runs = pd.read_parquet(study / "runs.parquet")
+    frame = report.summary_frame(runs)
+    for metric in ("unmet_need_share", "total_system_cost", "trust_final_mean"):
+        expected = runs.groupby("design")[metric].median()
+        got = frame[frame["metric"] == metric].set_index("design")["centre"]
+        pd.testing.assert_series_equal(
+            got.sort_index(), expected.sort_index(), check_names=False, rtol=1e-12
+        )
+        low = runs.groupby("design")[metric].quantile(0.05)
+        np.testing.assert_allclose(
+            frame[frame["metric"] == metric].set_index("design")["low"].sort_index(),
+            low.sort_index(),
+        )
+
+
+def test_summary_sentences_agree_with_the_table(study, page):
+    runs = pd.read_parquet(study / "runs.parquet")
+    parsed = _parse(page)
+    checked = 0
+    offered = runs[~runs["design"].str.startswith("no_pool")]  # baselines are not ranked
+    for metric, _, _ in report.HEADLINES:
+        medians = offered.groupby("design")[metric].median()
+        direction = report.DIRECTIONS[metric]
+        if medians.nunique() == 1:
+            continue
+        score = medians.abs() if direction == report.ZERO else medians
+        score = -score if direction == report.HIGHER else score
+        winners = set(score.index[score == score.min()])
+        sentence = parsed.findings[metric]
+        best_cells = {
+            d for (m, d), c in parsed.cells.items() if m == metric and "best" in c["class"]
+        }
+        assert best_cells <= winners | set(medians.index)
+        assert best_cells & winners, (metric, best_cells, winners)
+        for design in best_cells:
+            value = report.fmt(metric, medians[design])
+            assert design in sentence
+            assert value in sentence, (metric, value, sentence)
+            assert value in parsed.cells[(metric, design)]["text"]
+            low, high = runs[runs["design"] == design][metric].quantile([0.05, 0.95])
+            interval = report.fmt_interval(metric, low, high)
+            assert interval in sentence and interval in parsed.cells[(metric, design)]["text"]
+        assert sentence.index(" does best" if len(best_cells) == 1 else " do best") > 0
+        checked += 1
+    assert checked >= 3
+
+
+def test_clear_and_unclear_follow_the_paired_intervals(study, page):
+    runs = pd.read_parquet(study / "runs.parquet")
+    summary = report.summary_frame(runs)
+    headlines = report.headline_frame(summary, runs).set_index("metric")
+    parsed = _parse(page)
+    for metric, row in headlines.iterrows():
+        if row["same"] or not isinstance(row.get("runner_up"), str):
+            continue
+        wide = runs.pivot(index="replicate", columns="design", values=metric)
+        a, b = wide[row["best"][0]], wide[row["runner_up"]]
+        if report.DIRECTIONS[metric] == report.ZERO:
+            a, b = a.abs(), b.abs()
+        low, high = np.quantile(a - b, [0.05, 0.95])
+        clear = bool(low > 0 or high < 0)
+        assert row["best_clear"] == clear
+        sentence = parsed.findings[metric]
+        assert ("not clearly better" in sentence) == (not clear)
+
+
+def test_pairing_by_seed_finds_a_small_steady_difference():
+    rng = np.random.default_rng(0)
+    level = rng.normal(0, 1, 20)  # large between-replicate noise shared by both designs
+    runs = pd.DataFrame(
+        {
+            "design": ["a"] * 20 + ["b"] * 20,
+            "replicate": list(range(20)) * 2,
+            "unmet_need_share": np.concatenate([level + 0.1, level + 0.2]),
+        }
+    )
+    frame = report.summary_frame(runs, ["unmet_need_share"]).set_index("design")
+    assert frame.at["a", "best"] and not frame.at["b", "best"]
+    assert frame.at["a", "low"] < frame.at["b", "high"]  # the marginal intervals overlap...
+    assert frame.at["b", "clear"] and frame.at["a", "clear"]  # ...but the pairs are clear
+    np.testing.assert_allclose(frame.at["b", "diff_median"], 0.1)
+
+
+def test_return_on_the_pool_pairs_by_seed(study, page):
+    runs = pd.read_parquet(study / "runs.parquet").set_index(["design", "replicate"])
+    data = report.load(study)
+    table, reasons = report.pool_return(data)
+    # compare adds one no-pool baseline per population, so each design is paired like for like
+    assert set(table["design"]) == {"hospital_led_post_acute", "convener_led_multi_provider"}
+    pairs = dict(zip(table["design"], table["baseline"], strict=False))
+    assert pairs["hospital_led_post_acute"] == "no_pool_for_hospital_led_post_acute"
+    assert pairs["convener_led_multi_provider"] == "no_pool_for_convener_led_multi_provider"
+    assert not reasons
+    table = table[table["design"] == "hospital_led_post_acute"]
+    avoided = (
+        runs.loc["no_pool_for_hospital_led_post_acute", "acute_cost"]
+        - runs.loc["hospital_led_post_acute", "acute_cost"]
+    )
+    net_per = (avoided - runs.loc["hospital_led_post_acute", "running_cost"]) / runs.loc[
+        "hospital_led_post_acute", "pooled_funding"
+    ]
+    got = table.set_index("measure")
+    np.testing.assert_allclose(got.at["acute_cost_avoided", "median"], avoided.median())
+    np.testing.assert_allclose(got.at["net_per_dollar", "low"], net_per.quantile(0.05))
+    assert f"{net_per.median():.2f}".replace("-", "\u2212") in page
+
+
+def test_a_folder_without_baseline_still_renders(tmp_path):
+    out = tmp_path / "single"
+    compare(
+        ["county_led_bh_housing"],
+        replicates=3,
+        months=6,
+        baseline=False,
+        out=out,
+        workers=1,
+        progress="none",
+    )
+    text = report.write_report(out).read_text(encoding="utf-8")
+    assert "no no-pool baseline" in text
+    assert "Only one design" in text
+    assert 'id="comparison"' in text and 'id="assumptions"' in text
+
+
+def test_flatten_names_list_items_as_set_does():
+    flat = report.flatten(
+        {"payers": [{"name": "medicaid", "annual_contribution": 1.0}], "holder": {"kind": "x"}}
+    )
+    assert flat == {"payers.medicaid.annual_contribution": 1.0, "holder.kind": "x"}
+
+
+def test_assumptions_list_every_parameter_and_highlight_differences(study, page):
+    data = report.load(study)
+    frame = report.assumptions_frame(data)
+    resolved = data.scenarios["hospital_led_post_acute"]
+    flat = report.flatten(resolved)
+    expected = [p for p in flat if p.split(".")[0] not in ("name", "description", "basis")]
+    expected = [p for p in expected if p.split(".")[0] not in ("seed_article", "example")]
+    assert set(expected) <= set(frame.index)
+    assert "population.segments.post_acute_adults.size" in frame.index
+    assert 'class="text diff"' in page
+    for name, entry in data.manifest["scenarios"].items():
+        assert html.escape(name) in page and entry["hash"] in page
+
+
+def test_sensitivity_section_when_indices_exist(study, tmp_path):
+    from poolpilot.analysis import sensitivity
+
+    folder = tmp_path / "sens"
+    shutil.copytree(study, folder)
+    problem = {"names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
+
+    def func(p):
+        return {"y": p["a"] + 2 * p["b"] + p["a"] * p["c"]}
+
+    sobol = sensitivity.analyze_function(func, problem, "sobol", samples=64)
+    morris = sensitivity.analyze_function(func, problem, "morris", samples=10)
+    pd.concat([sobol, morris]).to_parquet(folder / "indices.parquet")
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    section = text[text.index('id="sensitivity"') : text.index('id="assumptions"')]
+    assert section.count("<img") == 2
+    assert "Parameters ranked by influence" in section
+    assert section.index("<td>1</td>") > 0
+
+
+def test_sensitivity_study_folder_reports_per_design_not_per_point(tmp_path):
+    from poolpilot.analysis.sensitivity import analyze_scenario
+
+    out = tmp_path / "sa"
+    analyze_scenario(
+        "hospital_led_post_acute",
+        "morris",
+        samples=4,
+        metrics=["unmet_need_share", "trust_final_mean"],
+        parameters=[
+            {"path": "holder.self_interest", "bounds": [0.0, 0.8]},
+            {"path": "holder.leverage", "bounds": [0.3, 1.0]},
+        ],
+        months=6,
+        out=out,
+        workers=1,
+        progress="none",
+    )
+    data = report.load(out)
+    assert data.collapsed and data.points > 1
+    assert data.labels == ["hospital_led_post_acute"]
+    text = (out / "report.html").read_text(encoding="utf-8")  # written by analyze_scenario
+    assert f"samples {data.points} points of the parameter space" in text
+    section = text[text.index('id="sensitivity"') : text.index('id="assumptions"')]
+    assert section.count("<img") == 2  # one Morris plane per metric
+    assert "holder.self_interest" in section
+
+
+def test_a_large_study_reads_a_bounded_sample_of_its_detail(study, monkeypatch):
+    monkeypatch.setattr(report, "DETAIL_REPLICATES", 2)
+    data = report.load(study)
+    sampled = data.runs[data.runs["key"].isin(data.detail_keys)]
+    assert set(sampled["replicate"]) == {0, 1}
+    assert set(data.timeseries["run"]) <= set(data.detail_keys)
+    assert set(data.events["run"]) <= set(data.detail_keys)
+    activity = report.governance_frames(data)
+    assert activity  # governance counts come from the sampled runs only
+    monkeypatch.setattr(report, "MAX_DETAIL_RUNS", 3)
+    assert len(report.detail_sample(data.runs)) == 3

@@ -1,0 +1,134 @@
+"""The report in a real headless Chromium (Debian's chromium, driven by Playwright).
+
+No browser is downloaded: Playwright drives /usr/bin/chromium, which the Makefile installs for
+the tests. The report of a small compare study must load with no console errors, no network
+request other than the file itself, no dialog (the hostile description must not run), and
+every figure rendered with a non-zero size, on screen and in print. A full-page screenshot and
+a PDF print go to test-output/ (gitignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from poolpilot import report
+from poolpilot.runs.study import compare
+from poolpilot.scenario import load_scenario
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+HOSTILE = "<script>alert(1)</script>"
+PRINT_WIDTH = round((210 - 2 * 13) / 25.4 * 96)
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def report_path(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "study"
+    designs = [
+        load_scenario("hospital_led_post_acute", {"description": HOSTILE}),
+        load_scenario("county_led_bh_housing"),
+    ]
+    compare(designs, replicates=5, months=12, out=out, workers=1, progress="none")
+    return report.write_report(out)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser, path: Path, media: str = "screen", width: int = 1200):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    seen = {"requests": [], "errors": [], "dialogs": []}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on(
+        "console",
+        lambda m: seen["errors"].append(m.text) if m.type in ("error", "assert") else None,
+    )
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+
+    def dialog(d):
+        seen["dialogs"].append(d.message)
+        d.dismiss()
+
+    page.on("dialog", dialog)
+    page.emulate_media(media=media)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, seen
+
+
+def _figures_rendered(page) -> int:
+    images = page.locator("figure img, svg")
+    count = images.count()
+    for i in range(count):
+        element = images.nth(i)
+        element.scroll_into_view_if_needed()
+        box = element.bounding_box()
+        assert box is not None and box["width"] > 0 and box["height"] > 0, i
+        if element.evaluate("e => e.tagName") == "IMG":
+            assert element.evaluate("e => e.complete && e.naturalWidth > 0"), i
+    return count
+
+
+def test_report_loads_offline_and_renders_every_figure(browser, report_path):
+    page, seen = _open(browser, report_path)
+    count = _figures_rendered(page)
+    assert count >= 5
+    assert seen["errors"] == []
+    assert seen["dialogs"] == []
+    network = [u for u in seen["requests"] if not u.startswith("data:")]
+    assert network == [report_path.as_uri()]
+    assert page.evaluate("document.scripts.length") == 0
+    assert page.get_by_text(HOSTILE, exact=False).count() >= 1  # shown as text
+    assert html.escape(HOSTILE) not in page.inner_text("body")  # ...and not double-escaped
+    OUTPUT.mkdir(exist_ok=True)
+    shot = OUTPUT / "report.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
+    page.close()
+
+
+def test_report_prints_with_its_figures(browser, report_path):
+    # A4 minus the report's 13 mm side margins, at 96 CSS pixels per inch
+    page, seen = _open(browser, report_path, media="print", width=PRINT_WIDTH)
+    assert _figures_rendered(page) >= 5
+    assert seen["errors"] == []
+    too_wide = page.evaluate(
+        """() => {
+          const width = document.body.getBoundingClientRect().width;
+          return [...document.querySelectorAll('table, figure img')]
+            .filter(e => e.getBoundingClientRect().width > width + 1)
+            .map(e => `${e.closest('section')?.id}: ${e.tagName} ${e.getBoundingClientRect().width}`);
+        }"""
+    )
+    assert too_wide == [], "wider than the printed page"
+    OUTPUT.mkdir(exist_ok=True)
+    pdf = OUTPUT / "report.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    data = pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    assert data.startswith(b"%PDF") and pages > 3
+    print(f"pdf: {pdf} ({pages} pages)")
+    page.close()
