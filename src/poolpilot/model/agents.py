@@ -10,20 +10,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 from poolpilot.scenario.schema import CADENCE_MONTHS, OwnLine
 from poolpilot.scenario.schema import Payer as PayerSpec
 from poolpilot.scenario.schema import Provider as ProviderSpec
 
 if TYPE_CHECKING:
-    from poolpilot.model.pilot import PilotModel
+    from poolpilot.model.interface import Pilot
 
 
 class Payer(mesa.Agent):
     """A funder: contributes, reconciles on its cadence, renews, reduces or withdraws."""
 
-    def __init__(self, model: PilotModel, spec: PayerSpec, seat: int):
+    def __init__(self, model: Pilot, spec: PayerSpec, seat: int):
         super().__init__(model)
         self.name = spec.name
         self.spec = spec
@@ -37,6 +36,10 @@ class Payer(mesa.Agent):
     @property
     def trust(self) -> float:
         return float(self.model.payer_trust[self.seat])
+
+    def hear_of_exposure(self) -> None:
+        """Problems exposed in public weigh on its next renewal."""
+        self.exposed = True
 
     def renew(self, month: int) -> str:
         """Continue, reduce or withdraw, by its trust and what it found.
@@ -63,7 +66,7 @@ class Provider(mesa.Agent):
 
     def __init__(
         self,
-        model: PilotModel,
+        model: Pilot,
         spec: ProviderSpec | OwnLine,
         line: int,
         name: str,
@@ -88,86 +91,3 @@ class Provider(mesa.Agent):
             self.exit_month = month + self.spec.notice_months
             return True
         return False
-
-
-class BudgetHolder(mesa.Agent):
-    """Holds the pooled budget and proposes allocations each planning cycle.
-
-    The proposal blends the pathway's need, as the holder can observe it, with its own
-    interests: lines it runs itself get priority ``1`` and the others ``1 - w``, where ``w`` is
-    its effective self-interest. Under budget pressure ``w`` rises, so whom it cuts follows
-    from the same weights.
-    """
-
-    def __init__(self, model: PilotModel):
-        super().__init__(model)
-        spec = model.design.holder
-        self.spec = spec
-        self.name = spec.name
-        self.kind = spec.kind
-        self.accountability = 0.0  # raised by overturned decisions and joint reviews, decays
-
-    def self_interest(self, pressure: float) -> float:
-        """Effective weight on its own lines, after pressure and the damping rules."""
-        gov = self.model.design.governance
-        w = self.spec.self_interest * (1.0 + self.spec.pressure_sensitivity * pressure)
-        w *= 1.0 - gov.coi_controls
-        if gov.joint_review.enabled:
-            w *= 1.0 - gov.joint_review.damping
-        w *= 1.0 - self.accountability
-        return float(min(1.0, max(0.0, w)))
-
-    def observed_need_cost(self, month: int) -> np.ndarray:
-        """Need cost per line as the holder's data shows it: lagged and noisy."""
-        m = self.model
-        if self.kind == "provider_council":
-            return self._reported_need_cost(month)
-        lag = self.spec.data_lag_months
-        lo = max(0, month - 1 - lag - 2)
-        hi = max(1, month - lag)
-        seen = m.line_need_history[lo:hi].mean(axis=0)
-        error = (1.0 - self.spec.data_accuracy) * m.rng.standard_normal(m.n_lines)
-        # partners that have disengaged stop sharing data: their lines are seen worse
-        error *= np.where(m.disengaged, 3.0, 1.0)
-        return np.maximum(seen * (1.0 + error), 0.0) * m.line_unit_cost
-
-    def _reported_need_cost(self, month: int) -> np.ndarray:
-        """Provider-led: each provider reports the demand it sees locally, now, with its bias.
-
-        Oversight (equity monitoring and the power to intervene) pulls the reports back to the
-        system's view of need.
-        """
-        m = self.model
-        seen = m.line_need_history[month - 1]
-        oversight = m.design.governance.oversight
-        correction = oversight.strength if oversight.enabled else 0.0
-        bias = m.line_demand_bias * (1.0 - correction)
-        error = 0.02 * m.rng.standard_normal(m.n_lines)
-        return np.maximum(seen * (1.0 + bias + error), 0.0) * m.line_unit_cost
-
-    def propose(self, month: int, budget: float, need_cost: np.ndarray | None = None) -> np.ndarray:
-        """The allocation it would like, per line, for a monthly ``budget``.
-
-        ``need_cost`` replaces the observed need (a prospective budget plans from a forecast).
-        """
-        m = self.model
-        if need_cost is None:
-            need_cost = self.observed_need_cost(month)
-        need_cost = need_cost * m.line_active
-        total = need_cost.sum()
-        if total <= 0:
-            return np.zeros(m.n_lines)
-        pressure = max(0.0, 1.0 - budget / total)
-        w = self.self_interest(pressure)
-        priority = np.where(m.line_own, 1.0, 1.0 - w)
-        weight = need_cost * priority
-        if weight.sum() <= 0:
-            return np.zeros(m.n_lines)
-        proposal = budget * weight / weight.sum()
-        cap = m.line_capacity * m.line_unit_cost * m.line_active
-        over = np.maximum(proposal - cap, 0.0).sum()
-        proposal = np.minimum(proposal, cap)
-        room = cap - proposal
-        if over > 0 and room.sum() > 1e-9:  # one pass of redistribution to lines with room
-            proposal += room * min(1.0, over / room.sum())
-        return proposal

@@ -21,15 +21,20 @@ class EventLog:
 
     def log(
         self,
+        *,
         month: int,
         actor: str,
         action: str,
         target: str,
-        amount: float,
+        amount: float = 0.0,
         rule: str,
         evidence: str,
         outcome: str,
     ) -> None:
+        """Record one decision: who (actor) did what (action) to whom (target), by which rule.
+
+        Keyword-only, so a record cannot silently swap its evidence and its outcome.
+        """
         self.records.append((month, actor, action, target, float(amount), rule, evidence, outcome))
 
     def frame(self, run: str) -> pd.DataFrame:

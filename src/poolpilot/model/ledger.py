@@ -73,3 +73,45 @@ class Ledger:
                 f"{expected_inside / 100:.2f}; in {money_in / 100:.2f}, "
                 f"out {money_out / 100:.2f}"
             )
+
+
+class Books:
+    """The pilot's books: the ledger, and the model's own running total of money inside.
+
+    Every flow in the model goes through :meth:`transfer` (or :meth:`pay`, which never pays
+    more than the pool holds), so the monthly :meth:`check` compares two independent records.
+    """
+
+    def __init__(self) -> None:
+        self.ledger = Ledger()
+        self.inside_cents = 0  # what the pool and reserve hold, tracked apart from the ledger
+
+    def transfer(self, month: int, kind: str, source: str, target: str, amount: float) -> float:
+        """Post a flow; returns the amount moved (in currency units, whole cents)."""
+        moved = self.ledger.post(month, kind, source, target, cents(amount))
+        if source in INSIDE:
+            self.inside_cents -= moved
+        if target in INSIDE:
+            self.inside_cents += moved
+        return moved / 100
+
+    def pay(self, month: int, kind: str, target: str, amount: float) -> float:
+        """Pay out of the pool, never more than it holds."""
+        available = self.ledger.balance("pool") / 100
+        return self.transfer(month, kind, "pool", target, min(amount, available))
+
+    def pay_from_reserve(self, month: int, target: str, amount: float) -> float:
+        """Corridor settlements draw on the risk reserve first, then the pool."""
+        from_reserve = min(amount, self.ledger.balance("reserve") / 100)
+        paid = self.transfer(month, "corridor_settlement", "reserve", target, from_reserve)
+        return paid + self.pay(month, "corridor_settlement", target, amount - paid)
+
+    def balance(self, account: str) -> float:
+        return self.ledger.balance(account) / 100
+
+    def total(self, kind: str) -> float:
+        """Everything posted under one kind of entry (contributions, administration, ...)."""
+        return self.ledger.totals[kind] / 100
+
+    def check(self, month: int) -> None:
+        self.ledger.check(month, self.inside_cents)

@@ -54,10 +54,6 @@ def _ratio(a: float, b: float) -> float:
     return float(a / b) if b > DUST else 0.0
 
 
-def _mean(values: list) -> float:
-    return float(np.mean(values)) if values else 0.0
-
-
 def _cost_weighted(m: PilotModel, table: np.ndarray, community_only: bool = False) -> float:
     uc = m.service_unit_cost
     if community_only:
@@ -153,7 +149,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "unfunded_burden",
             "cost of service partners delivered without funding to match (net of corridor payments)",
-            lambda m: float(max(0.0, m.line_burden[: m.month].sum() - m.burden_offset)),
+            lambda m: float(max(0.0, m.line_burden[: m.month].sum() - m.envelopes.burden_offset)),
             unit="currency units",
             direction=LOWER,
             kind="money",
@@ -195,7 +191,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "partner_exits",
             "providers and payers that left",
-            lambda m: float(m.counts["partner_exits"]),
+            lambda m: float(m.tally.counts["partner_exits"]),
             unit="per run",
             direction=LOWER,
             kind="count",
@@ -203,7 +199,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "decision_latency_mean",
             "months from the proposal of a change to its effect (0 when none)",
-            lambda m: _mean(m.latencies),
+            lambda m: m.tally.mean("decision_latency"),
             unit="months",
             direction=LOWER,
             kind="months",
@@ -211,7 +207,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "disputes_raised",
             "challenges by providers and disputes over findings",
-            lambda m: float(m.counts["disputes_raised"]),
+            lambda m: float(m.tally.counts["disputes_raised"]),
             unit="per run",
             direction=LOWER,
             kind="count",
@@ -219,7 +215,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "disputes_upheld",
             "challenges and disputes that changed the decision",
-            lambda m: float(m.counts["disputes_upheld"]),
+            lambda m: float(m.tally.counts["disputes_upheld"]),
             unit="per run",
             direction=LOWER,
             kind="count",
@@ -227,7 +223,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "escalations",
             "steps up the escalation ladder",
-            lambda m: float(m.counts["escalations"]),
+            lambda m: float(m.tally.counts["escalations"]),
             unit="per run",
             direction=LOWER,
             kind="count",
@@ -235,7 +231,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "disallowed_spend",
             "spend charged to a payer outside its allowable uses",
-            lambda m: float(m.totals["disallowed_spend"]),
+            lambda m: float(m.tally.totals["disallowed_spend"]),
             unit="currency units",
             direction=LOWER,
             kind="money",
@@ -243,7 +239,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "clawbacks",
             "disallowed spend recovered",
-            lambda m: float(m.totals["clawbacks"]),
+            lambda m: float(m.tally.totals["clawbacks"]),
             unit="currency units",
             direction=LOWER,
             kind="money",
@@ -251,7 +247,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "detection_lag_mean",
             "months from disallowed spend arising to its detection (0 when none arose)",
-            lambda m: _mean(m.detection_lags),
+            lambda m: m.tally.mean("detection_lag"),
             unit="months",
             direction=LOWER,
             kind="months",
@@ -269,9 +265,10 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "year_end_shock",
-            "largest single reconciliation adjustment / annual budget",
-            lambda m: float(m.year_end_shock),
-            unit="fraction of the annual budget",
+            "largest single finding of disallowed spend (at a reconciliation, an assurance "
+            "review, an outside or the final audit) / the pilot's initial annual funding",
+            lambda m: float(m.tally.peaks["year_end_shock"]),
+            unit="fraction of initial annual funding",
             direction=LOWER,
             kind="share",
         ),
@@ -313,7 +310,7 @@ METRICS: dict[str, Metric] = {
             "and acute cost",
             lambda m: float(
                 m.cost_incurred[: m.month].sum()
-                + m.ledger.totals["administration"] / 100
+                + m.books.total("administration")
                 + (m.acute[: m.month] * m.acute_unit_cost).sum()
             ),
             unit="currency units",
@@ -353,7 +350,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "pooled_funding",
             "contributions received by the pool",
-            lambda m: m.ledger.totals["contribution"] / 100,
+            lambda m: m.books.total("contribution"),
             unit="currency units",
             direction=None,
             kind="money",
@@ -361,7 +358,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "running_cost",
             "cost of running the pool (administration)",
-            lambda m: m.ledger.totals["administration"] / 100,
+            lambda m: m.books.total("administration"),
             unit="currency units",
             direction=LOWER,
             kind="money",
@@ -385,7 +382,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "payer_reductions",
             "renewals at which a payer reduced its contribution",
-            lambda m: float(m.counts["payer_reduce"]),
+            lambda m: float(m.tally.counts["payer_reduce"]),
             unit="per run",
             direction=LOWER,
             kind="count",
@@ -393,7 +390,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "payer_withdrawals",
             "renewals at which a payer withdrew",
-            lambda m: float(m.counts["payer_withdraw"]),
+            lambda m: float(m.tally.counts["payer_withdraw"]),
             unit="per run",
             direction=LOWER,
             kind="count",
@@ -401,7 +398,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "resolution_months_mean",
             "months from a challenge to its final answer (0 when none)",
-            lambda m: _mean(m.resolution_months),
+            lambda m: m.tally.mean("resolution_months"),
             unit="months",
             direction=LOWER,
             kind="months",
@@ -409,7 +406,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "approvals_requested",
             "changes put to a partner vote",
-            lambda m: float(m.counts["approvals_requested"]),
+            lambda m: float(m.tally.counts["approvals_requested"]),
             unit="per run",
             direction=None,
             kind="count",
@@ -417,7 +414,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "approvals_rejected",
             "changes the partners voted down",
-            lambda m: float(m.counts["approvals_rejected"]),
+            lambda m: float(m.tally.counts["approvals_rejected"]),
             unit="per run",
             direction=None,
             kind="count",

@@ -1,28 +1,32 @@
 """PilotModel: one pooled-budget pilot, month by month.
 
-Each month, in this order (DESIGN.md): need is realised; contributions arrive; the
-decision-maker proposes allocations; the governance rules decide which changes stand, wait for
-approval, or are challenged and escalated; providers deliver what funded capacity and effort
-allow; unmet need and acute events are booked; reconciliation and assurance run when due; trust
-is updated; partners that cross their thresholds disengage or exit.
+Each month, in this order (DESIGN.md, docs/ODD.md): notices that end take effect; need is
+realised; contributions arrive; the decision-maker proposes allocations; the governance rules
+decide which changes stand or wait for approval (votes close), challenges climb the escalation
+ladder, and grievances are revisited; providers deliver what funded capacity and effort allow;
+unmet need and acute events are booked; reconciliation and assurance run when due; trust is
+updated; partners renew, reduce, disengage or give notice.
 
 The model knows nothing of files, the command line or reports: it takes a validated
-``Scenario`` and a seed, and hands back metrics, a timeseries and audit events.
+``Scenario`` and a seed, and hands back metrics, a timeseries and audit events. The rules
+(``decisions``, ``challenges``, ``attribution``, ``assurance``, ``prospective``, ``trust``)
+reach it through the small interface in ``interface.py``: they read its arrays and act
+through its verbs (``allocate``, the books, the tally, the partners' experience).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import mesa
 import numpy as np
 
-from poolpilot.model import attribution as funding
-from poolpilot.model import population, trust
-from poolpilot.model.agents import BudgetHolder, Payer, Provider
-from poolpilot.model.decisions import Governance, unfairness
+from poolpilot.model import assurance, attribution, population, prospective, trust
+from poolpilot.model.agents import Payer, Provider
+from poolpilot.model.challenges import Disputes
+from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
-from poolpilot.model.ledger import INSIDE, Ledger, cents
+from poolpilot.model.holders import HOLDERS, BudgetHolder
+from poolpilot.model.ledger import Books
+from poolpilot.model.tally import Tally
 from poolpilot.scenario.schema import Scenario
 
 
@@ -39,10 +43,18 @@ class PilotModel(mesa.Model):
         numbers): two designs with the same seed face the same need.
     months
         Run this many months instead of the scenario's horizon.
+    holder
+        The budget holder's class; by default the one registered for the scenario's
+        ``holder.kind`` in ``HOLDERS``. A subclass of ``BudgetHolder`` changes how the holder
+        sees need or proposes, without touching the rest of the model.
     """
 
     def __init__(
-        self, scenario: Scenario, rng: int | np.random.SeedSequence, months: int | None = None
+        self,
+        scenario: Scenario,
+        rng: int | np.random.SeedSequence,
+        months: int | None = None,
+        holder: type[BudgetHolder] | None = None,
     ):
         if rng is None:
             raise ValueError("PilotModel needs an explicit seed (rng=int or SeedSequence)")
@@ -51,27 +63,29 @@ class PilotModel(mesa.Model):
         super().__init__(rng=np.random.default_rng(decision_seq))
         self.design = scenario
         self.horizon = months or scenario.horizon_months
-        self.month = 0
         self.events = EventLog()
-        self.ledger = Ledger()
-        self.inside_cents = 0  # what the pool and reserve hold, tracked apart from the ledger
-        self.counts: dict[str, int] = defaultdict(int)
-        self.totals: dict[str, float] = defaultdict(float)
-        self.latencies: list[int] = []
-        self.resolution_months: list[int] = []
-        self.detection_lags: list[int] = []
-        self.year_end_shock = 0.0
+        self.books = Books()
+        self.tally = Tally()
         self.ended_month: int | None = None
 
         self.service_names = [sv.name for sv in scenario.services]
         self.need = population.draw_need(scenario, np.random.default_rng(need_seq), self.horizon)
         self._build_lines()
         self._build_payers()
-        self.holder = BudgetHolder(self)
-        self.holder_name = self.holder.name
-        self.governance = Governance(self)
+        self.holder = (holder or HOLDERS[scenario.holder.kind])(self)
+        self.disputes = Disputes(self)
+        self.approvals = Approvals(self, self.disputes)
         self._build_acute()
         self._build_records()
+
+    @property
+    def month(self) -> int:
+        """The current month (1 = the first), Mesa's own step counter."""
+        return self.steps
+
+    @property
+    def ledger(self):
+        return self.books.ledger
 
     # --- construction -------------------------------------------------------------------
 
@@ -109,12 +123,8 @@ class PilotModel(mesa.Model):
         self.fair = np.zeros(n)
         self.disengaged = np.zeros(n, dtype=bool)
         self.line_need_history = np.zeros((self.horizon, n))
-        self.provider_margin = np.zeros(n)
-        self.ytd_cost = np.zeros(n)
-        self.ytd_envelope = np.zeros(n)
-        self.ytd_demand_cost = np.zeros(n)
-        self.adjusted_this_year = False
-        self._reset_monthly_flags()
+        self.envelopes = prospective.EnvelopeYear(n)
+        self.experience = trust.Experience(n)
         segs = s.population.segments
         self.mean_trend = float(
             np.average([g.trend for g in segs], weights=[g.size + 1 for g in segs])
@@ -143,12 +153,8 @@ class PilotModel(mesa.Model):
         self.payer_allows_lists = [
             np.flatnonzero(allows[:, k]).tolist() for k in range(allows.shape[1])
         ]
-        self.payer_balance = np.zeros(self.n_payers)
-        self.payer_period_spend = np.zeros(self.n_payers)
-        self.statement_seen = np.zeros(self.n_payers, dtype=bool)
-        self.vintages: list[list[list[float]]] = [[] for _ in self.payers]
+        self.accounts = attribution.PayerAccounts(self.n_payers)
         self.initial_funding = sum(p.annual_contribution for p in s.payers)
-        self.annual_budget = self.initial_funding
 
     def _build_acute(self) -> None:
         s = self.design
@@ -184,98 +190,6 @@ class PilotModel(mesa.Model):
         self.funded_demand = np.zeros(h)
         self.funded_delivered = np.zeros(h)
         self.planned_spend = np.zeros(h)
-        self.burden_offset = 0.0
-
-    def _reset_monthly_flags(self) -> None:
-        n = self.n_lines
-        self.consulted = np.zeros(n, dtype=bool)
-        self.unconsulted_cut = np.zeros(n)
-        self.overturned = np.zeros(n, dtype=bool)
-        self.upheld_against = np.zeros(n, dtype=bool)
-
-    # --- money --------------------------------------------------------------------------
-
-    def transfer(self, month: int, kind: str, source: str, target: str, amount: float) -> float:
-        """Post a flow to the ledger and keep the model's own total of money inside the pilot."""
-        moved = self.ledger.post(month, kind, source, target, cents(amount))
-        if source in INSIDE:
-            self.inside_cents -= moved
-        if target in INSIDE:
-            self.inside_cents += moved
-        return moved / 100
-
-    def pay(self, month: int, kind: str, target: str, amount: float) -> float:
-        """Pay out of the pool, never more than it holds."""
-        available = self.ledger.balance("pool") / 100
-        return self.transfer(month, kind, "pool", target, min(amount, available))
-
-    def pay_from_reserve(self, month: int, target: str, amount: float) -> float:
-        """Corridor settlements draw on the risk reserve first, then the pool."""
-        from_reserve = min(amount, self.ledger.balance("reserve") / 100)
-        paid = self.transfer(month, "corridor_settlement", "reserve", target, from_reserve)
-        return paid + self.pay(month, "corridor_settlement", target, amount - paid)
-
-    def monthly_budget(self) -> float:
-        """What the pool can spend on services each month, after administration and reserve."""
-        b = self.design.budget
-        funding = sum(p.annual_contribution for p in self.payers if self.payer_active[p.seat])
-        return funding / 12.0 * (1.0 - b.admin_share - b.reserve_share)
-
-    def allocate(self, month: int, levels: np.ndarray, rule: str, evidence: str) -> None:
-        """Put new allocations in force; every changed line leaves an ``allocate`` event.
-
-        The event's amount is the new monthly level, so the allocation history of every line
-        can be rebuilt from the events alone.
-        """
-        levels = np.maximum(np.asarray(levels, dtype=float), 0.0)
-        for line in np.flatnonzero(levels != self.allocation):
-            self.events.log(
-                month,
-                self.holder_name,
-                "allocate",
-                self.line_names[line],
-                levels[line],
-                rule,
-                evidence,
-                "in force",
-            )
-        self.allocation = levels.copy()
-
-    # --- the month ----------------------------------------------------------------------
-
-    def step(self) -> None:
-        """One month of the pilot, in the order of DESIGN.md."""
-        self.month += 1
-        t = self.month
-        self._reset_monthly_flags()
-        self._leave(t)
-        need = self._realise_need(t)
-        self._collect_contributions(t)
-        self._plan(t)
-        self.governance.vote(t)
-        self.governance.escalate(t)
-        self.governance.revisit(t)
-        delivered = self._deliver(t)
-        self._book_outcomes(t, need, delivered)
-        funding.reconcile(self, t)
-        funding.assure(self, t)
-        if self.design.budget.basis == "prospective" and t % 12 == 0:
-            funding.settle_year(self, t)
-            self.adjusted_this_year = False
-        self._update_trust(t)
-        self._renew_and_exit(t)
-        if t == self.horizon or not self.running:
-            self._final_audit(t)
-        self.ledger.check(t, self.inside_cents)
-        self._record(t)
-        if t >= self.horizon:
-            self.running = False
-
-    def run(self) -> PilotModel:
-        """Run to the horizon (or until the pilot ends early)."""
-        while self.running and self.month < self.horizon:
-            self.step()
-        return self
 
     def _realise_need(self, t: int) -> np.ndarray:
         """This month's need (segments x services), after prevention, and its split by line."""
@@ -303,12 +217,14 @@ class PilotModel(mesa.Model):
         for payer in self.payers:
             if not self.payer_active[payer.seat]:
                 continue
-            amount = self.transfer(
+            amount = self.books.transfer(
                 t, "contribution", payer.name, "pool", payer.annual_contribution / 12.0
             )
-            self.transfer(t, "administration", "pool", "administration", amount * b.admin_share)
-            self.transfer(t, "reserve", "pool", "reserve", amount * b.reserve_share)
-            self.payer_balance[payer.seat] += amount * (1.0 - b.admin_share - b.reserve_share)
+            self.books.transfer(
+                t, "administration", "pool", "administration", amount * b.admin_share
+            )
+            self.books.transfer(t, "reserve", "pool", "reserve", amount * b.reserve_share)
+            self.accounts.deposit(payer.seat, amount * (1.0 - b.admin_share - b.reserve_share))
         budget = self.monthly_budget()
         need_cost = self.line_need_history[t - 1] * self.line_unit_cost * self.line_active
         cap = self.line_capacity * self.line_unit_cost * self.line_active
@@ -324,11 +240,11 @@ class PilotModel(mesa.Model):
         budget = self.budget_history[t - 1]  # set when contributions arrived this month
         if s.budget.basis == "prospective":
             if (t - 1) % 12 != 0:
-                funding.adjust_in_year(self, t)
+                prospective.adjust_in_year(self, t)
                 return
             if t > 1 and not s.budget.rebasing:
                 return
-            forecast = funding.forecast_envelope(self, t) / 12.0
+            forecast = prospective.forecast_envelope(self, t) / 12.0
             scale = min(1.0, budget / forecast.sum()) if forecast.sum() > 0 else 0.0
             proposal = self.holder.propose(t, budget, need_cost=forecast * scale)
             proposal *= min(1.0, forecast.sum() * scale / max(proposal.sum(), 1.0))
@@ -339,7 +255,7 @@ class PilotModel(mesa.Model):
         if t == 1:  # the starting allocation is agreed when the pilot is set up
             self.allocate(t, proposal, f"holder.kind={s.holder.kind}", "agreed at set-up")
         else:
-            self.governance.decide(t, proposal)
+            self.approvals.decide(t, proposal)
 
     def _deliver(self, t: int) -> np.ndarray:
         """Providers deliver what funded capacity and effort allow; the pool pays."""
@@ -351,7 +267,7 @@ class PilotModel(mesa.Model):
         enforced = self.line_base_effort + (1.0 - self.line_base_effort) * 0.8 * s.holder.leverage
         effort = trust.effort(enforced, self.trust, s.trust.effort_sensitivity, self.disengaged)
         effort = np.maximum(
-            effort - s.governance.challenges.effort_cost * self.governance.open_challenge, 0.0
+            effort - s.governance.challenges.effort_cost * self.disputes.open_challenge, 0.0
         )
         funded_units = np.minimum(self.line_capacity, self.allocation * (1.0 - upstream_share) / uc)
         funded = np.minimum(demand, funded_units * effort) * self.line_active
@@ -366,9 +282,9 @@ class PilotModel(mesa.Model):
         # a prospective envelope is paid in installments; retrospective pays for activity
         bill = self.allocation * self.line_active if prospective else funded * uc
         by_service = np.bincount(self.line_service, weights=bill, minlength=n_svc)
-        before = self.payer_balance.copy()
-        blocked = funding.attribute(self, t, by_service)
-        self.payer_spend[t - 1] = before - self.payer_balance
+        before = self.accounts.balance.copy()
+        blocked = attribution.attribute(self, t, by_service)
+        self.payer_spend[t - 1] = before - self.accounts.balance
         with np.errstate(divide="ignore", invalid="ignore"):
             keep = np.where(by_service > 0, 1.0 - blocked / by_service, 1.0)
         wanted = bill * keep[self.line_service]
@@ -376,19 +292,19 @@ class PilotModel(mesa.Model):
         for line in np.flatnonzero(wanted > 0):
             kind = "own_line_spend" if self.line_own[line] else "payment"
             target = "holder" if self.line_own[line] else self.line_names[line]
-            paid[line] = self.pay(t, kind, target, wanted[line])
+            paid[line] = self.books.pay(t, kind, target, wanted[line])
         if prospective:
             upstream = paid * upstream_share
             room = np.maximum(paid * (1.0 - upstream_share) - funded * uc, 0.0)
             retained = s.budget.savings_retained
             upstream += room * retained
-            self.provider_margin += room * (1.0 - retained)
+            self.envelopes.keep(room * (1.0 - retained))
             short = np.maximum(funded * uc - paid * (1.0 - upstream_share), 0.0)
             burden = unfunded * uc + short
             self.upstream[t - 1] = upstream.sum()
-            self.ytd_cost += funded * uc + upstream + burden
-            self.ytd_envelope += self.allocation * self.line_active
-            self.ytd_demand_cost += demand * uc
+            self.envelopes.book(
+                funded * uc + upstream + burden, self.allocation * self.line_active, demand * uc
+            )
             self.cost_incurred[t - 1] = (funded * uc + upstream).sum() + burden.sum()
         else:
             burden = unfunded * uc + (funded * uc - paid)
@@ -405,11 +321,7 @@ class PilotModel(mesa.Model):
         """Delivered service reaches segments; unmet need raises acute events after a lag."""
         n_svc = len(self.service_names)
         by_service = np.bincount(self.line_service, weights=delivered, minlength=n_svc)
-        if self.holder.kind == "provider_council":
-            oversight = self.design.governance.oversight
-            drift = 0.8 * (1.0 - (oversight.strength if oversight.enabled else 0.0))
-        else:
-            drift = 0.0
+        drift = self.holder.outreach_drift()
         reach = need * (1.0 - drift * self.access_difficulty)[:, None]
         total = reach.sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -432,69 +344,37 @@ class PilotModel(mesa.Model):
         lagged[seen] = self.unmet[months[seen], :, np.flatnonzero(seen)].sum(axis=1)
         self.acute[t - 1] = self.acute_baseline * self.prevention + lagged @ self.elasticity
 
-    def _update_trust(self, t: int) -> None:
-        s = self.design
-        gov = s.governance
-        rules = s.trust
-        u = unfairness(self.allocation, self.fair)
-        fairness = np.clip(1.0 - 4.0 * u, -1.0, 1.0)
-        rights = {"formal": 0.1, "informal": 0.0, "none": -0.3}[gov.challenges.rights]
-        if gov.challenges.rights == "formal" and gov.escalation.tiers:
-            rights = 0.3
-        procedural = np.full(self.n_lines, rights + (0.2 if gov.decision_rights.enabled else -0.1))
-        procedural += 0.5 * self.consulted + 0.5 * self.overturned - 0.3 * self.upheld_against
-        procedural -= 0.5 * (self.unconsulted_cut > 0.02)
-        # power imbalance: a holder that is also a large provider brakes its partners' trust
-        # (Huxham & Vangen; seed 000), unless conflict-of-interest controls answer it
-        spend = self.line_spend[t - 2] if t > 1 else self.allocation
-        own_share = spend[self.line_own].sum() / spend.sum() if spend.sum() > 0 else 0.0
-        procedural -= own_share * (1.0 - gov.coi_controls)
-        open_data = 2.0 * self.visibility - 1.0
-        signal = 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
-        moved = trust.update(
-            self.trust,
-            signal,
-            self.trust_initial,
-            rules.gain_rate,
-            rules.loss_asymmetry,
-            rules.forgetting,
-        )
-        moved *= 1.0 - self.unconsulted_cut * (1.0 - self.visibility)  # unexplained cuts
-        self.trust = np.where(self.line_own | ~self.line_active, self.trust, moved)
+    # --- the verbs the rules act through ------------------------------------------------
 
-        # payers: open data and statements, independent assurance, visible results
-        recent = (self.unmet[max(0, t - 3) : t] * self.service_unit_cost).sum()
-        need = (self.true_need[max(0, t - 3) : t] * self.service_unit_cost).sum()
-        results = 1.0 - 4.0 * (recent / need if need > 0 else 0.0)
-        # a payer counts on financial statements once it has received one (at reconciliation)
-        assured = np.where(self.statement_seen, 0.4, -0.2)
-        assured += 0.2 if gov.assurance.enabled else 0.0
-        payer_signal = 0.35 * (2.0 * gov.transparency - 1.0) + 0.3 * assured
-        payer_signal += 0.35 * results * (0.3 + 0.7 * gov.transparency)
-        moved = trust.update(
-            self.payer_trust,
-            payer_signal,
-            self.payer_initial,
-            rules.gain_rate,
-            rules.loss_asymmetry,
-            rules.forgetting,
-        )
-        self.payer_trust = np.where(self.payer_active, moved, self.payer_trust)
+    def monthly_budget(self) -> float:
+        """What the pool can spend on services each month, after administration and reserve."""
+        b = self.design.budget
+        funding = sum(p.annual_contribution for p in self.payers if self.payer_active[p.seat])
+        return funding / 12.0 * (1.0 - b.admin_share - b.reserve_share)
 
-        for line in np.flatnonzero(self.line_active & ~self.line_own):
-            below = self.trust[line] < self.lines[line].spec.disengage_threshold
-            if below != self.disengaged[line]:
-                self.disengaged[line] = below
-                self.events.log(
-                    t,
-                    self.line_names[line],
-                    "disengage" if below else "re-engage",
-                    self.holder_name,
-                    0.0,
-                    "providers.disengage_threshold",
-                    f"trust {self.trust[line]:.2f}",
-                    "disengaged" if below else "engaged",
-                )
+    def allocate(self, month: int, levels: np.ndarray, rule: str, evidence: str) -> None:
+        """Put new allocations in force; every changed line leaves an ``allocate`` event.
+
+        The event's amount is the new monthly level, so the allocation history of every line
+        can be rebuilt from the events alone.
+        """
+        levels = np.maximum(np.asarray(levels, dtype=float), 0.0)
+        for line in np.flatnonzero(levels != self.allocation):
+            self.events.log(
+                month=month,
+                actor=self.holder.name,
+                action="allocate",
+                target=self.line_names[line],
+                amount=levels[line],
+                rule=rule,
+                evidence=evidence,
+                outcome="in force",
+            )
+        self.allocation = levels.copy()
+
+    def surprise_payers(self, cut: np.ndarray) -> None:
+        """Findings cut payers' trust at once, by ``cut`` (a share per payer)."""
+        self.payer_trust *= 1.0 - cut
 
     @property
     def visibility(self) -> float:
@@ -505,47 +385,118 @@ class PilotModel(mesa.Model):
             v += (1.0 - v) * 0.5
         return v
 
+    # --- the month ----------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One month of the pilot, in the order of DESIGN.md (Mesa counts ``steps``)."""
+        t = self.month
+        self.experience.reset()
+        self._leave(t)
+        need = self._realise_need(t)
+        self._collect_contributions(t)
+        self._plan(t)
+        self.approvals.vote(t)
+        self.disputes.escalate(t)
+        self.disputes.revisit(t)
+        delivered = self._deliver(t)
+        self._book_outcomes(t, need, delivered)
+        attribution.reconcile(self, t)
+        assurance.assure(self, t)
+        if self.design.budget.basis == "prospective" and t % 12 == 0:
+            prospective.settle_year(self, t)
+            self.envelopes.adjusted = False
+        self._update_trust(t)
+        self._renew_and_exit(t)
+        if t == self.horizon or not self.running:
+            assurance.final_audit(self, t)
+        self.books.check(t)
+        self._record(t)
+        if t >= self.horizon:
+            self.running = False
+
+    def run(self) -> PilotModel:
+        """Run to the horizon (or until the pilot ends early)."""
+        while self.running and self.month < self.horizon:
+            self.step()
+        return self
+
+    def _update_trust(self, t: int) -> None:
+        rules = self.design.trust
+        moved = trust.update(
+            self.trust,
+            trust.partner_signal(self, t),
+            self.trust_initial,
+            rules.gain_rate,
+            rules.loss_asymmetry,
+            rules.forgetting,
+        )
+        # unexplained cuts
+        moved *= 1.0 - self.experience.unconsulted_cut * (1.0 - self.visibility)
+        self.trust = np.where(self.line_own | ~self.line_active, self.trust, moved)
+        moved = trust.update(
+            self.payer_trust,
+            trust.payer_signal(self, t),
+            self.payer_initial,
+            rules.gain_rate,
+            rules.loss_asymmetry,
+            rules.forgetting,
+        )
+        self.payer_trust = np.where(self.payer_active, moved, self.payer_trust)
+        for line in np.flatnonzero(self.line_active & ~self.line_own):
+            below = self.trust[line] < self.lines[line].spec.disengage_threshold
+            if below != self.disengaged[line]:
+                self.disengaged[line] = below
+                self.events.log(
+                    month=t,
+                    actor=self.line_names[line],
+                    action="disengage" if below else "re-engage",
+                    target=self.holder.name,
+                    rule="providers.disengage_threshold",
+                    evidence=f"trust {self.trust[line]:.2f}",
+                    outcome="disengaged" if below else "engaged",
+                )
+
     def _renew_and_exit(self, t: int) -> None:
         gov = self.design.governance
         if gov.joint_review.enabled and t % gov.joint_review.frequency_months == 0:
-            self.holder.accountability = min(0.9, self.holder.accountability + 0.05)
+            self.holder.answer_for(0.05)
             self.events.log(
-                t,
-                self.holder_name,
-                "joint_review",
-                "partners",
-                0.0,
-                "governance.joint_review",
-                "shared data pack",
-                "reviewed",
+                month=t,
+                actor=self.holder.name,
+                action="joint_review",
+                target="partners",
+                amount=0.0,
+                rule="governance.joint_review",
+                evidence="shared data pack",
+                outcome="reviewed",
             )
-        self.holder.accountability *= 0.95
+        self.holder.month_passes()
         if t % gov.renewal_months == 0 and t < self.horizon:
             for payer in self.payers:
                 decision = payer.renew(t)
                 if decision != "leaving":
-                    self.counts[f"payer_{decision}"] += 1
+                    self.tally.count(f"payer_{decision}")
                     self.events.log(
-                        t,
-                        payer.name,
-                        "renewal",
-                        "pool",
-                        payer.annual_contribution,
-                        "governance.renewal_months",
-                        f"trust {payer.trust:.2f}",
-                        decision,
+                        month=t,
+                        actor=payer.name,
+                        action="renewal",
+                        target="pool",
+                        amount=payer.annual_contribution,
+                        rule="governance.renewal_months",
+                        evidence=f"trust {payer.trust:.2f}",
+                        outcome=decision,
                     )
             for line in self.lines:
                 if self.line_active[line.line] and line.renew(t):
                     self.events.log(
-                        t,
-                        line.name,
-                        "exit_notice",
-                        self.holder_name,
-                        0.0,
-                        "providers.exit_threshold",
-                        f"trust {line.trust:.2f}",
-                        f"leaves in month {line.exit_month}",
+                        month=t,
+                        actor=line.name,
+                        action="exit_notice",
+                        target=self.holder.name,
+                        amount=0.0,
+                        rule="providers.exit_threshold",
+                        evidence=f"trust {line.trust:.2f}",
+                        outcome=f"leaves in month {line.exit_month}",
                     )
         funding_now = sum(
             p.annual_contribution
@@ -556,14 +507,14 @@ class PilotModel(mesa.Model):
             self.running = False
             self.ended_month = t
             self.events.log(
-                t,
-                "pool",
-                "end",
-                "pilot",
-                funding_now,
-                "governance.viability_floor",
-                f"funding {funding_now:,.0f} below floor",
-                "ended early",
+                month=t,
+                actor="pool",
+                action="end",
+                target="pilot",
+                amount=funding_now,
+                rule="governance.viability_floor",
+                evidence=f"funding {funding_now:,.0f} below floor",
+                outcome="ended early",
             )
             for payer in self.payers:
                 if self.payer_active[payer.seat]:
@@ -577,16 +528,16 @@ class PilotModel(mesa.Model):
                 levels[line.line] = 0.0
                 self.allocate(t, levels, "providers.notice_months", f"{line.name} left")
                 self.line_active[line.line] = False
-                self.counts["partner_exits"] += 1
+                self.tally.count("partner_exits")
                 self.events.log(
-                    t,
-                    line.name,
-                    "exit",
-                    self.holder_name,
-                    0.0,
-                    "providers.notice_months",
-                    "notice ended",
-                    "left",
+                    month=t,
+                    actor=line.name,
+                    action="exit",
+                    target=self.holder.name,
+                    amount=0.0,
+                    rule="providers.notice_months",
+                    evidence="notice ended",
+                    outcome="left",
                 )
         for payer in self.payers:
             if payer.exit_month == t and self.payer_active[payer.seat]:
@@ -597,32 +548,26 @@ class PilotModel(mesa.Model):
         self.payer_active[payer.seat] = False
         refund = 0.0
         if self.design.governance.unwind == "refund_unspent":
-            refund = self.pay(t, "refund", payer.name, max(0.0, self.payer_balance[payer.seat]))
-            self.payer_balance[payer.seat] -= refund
+            owed = max(0.0, self.accounts.balance[payer.seat])
+            refund = self.books.pay(t, "refund", payer.name, owed)
+            self.accounts.credit(-refund, payer.seat)
         if counted:
-            self.counts["partner_exits"] += 1
+            self.tally.count("partner_exits")
         self.events.log(
-            t,
-            payer.name,
-            "exit",
-            "pool",
-            refund,
-            "governance.unwind",
-            "notice ended",
-            f"refunded {refund:,.2f}",
+            month=t,
+            actor=payer.name,
+            action="exit",
+            target="pool",
+            amount=refund,
+            rule="governance.unwind",
+            evidence="notice ended",
+            outcome=f"refunded {refund:,.2f}",
         )
-
-    def _final_audit(self, t: int) -> None:
-        if not self.design.governance.reconciliation.final_audit:
-            return
-        for seat in range(self.n_payers):
-            if self.vintages[seat]:
-                funding.find(self, t, seat, 1.0, "final audit")
 
     def _record(self, t: int) -> None:
         self.trust_history[t - 1] = self.trust
         self.payer_trust_history[t - 1] = self.payer_trust
         self.pool_history[t - 1] = (
-            self.ledger.balance("pool") / 100,
-            self.ledger.balance("reserve") / 100,
+            self.books.balance("pool"),
+            self.books.balance("reserve"),
         )

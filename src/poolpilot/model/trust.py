@@ -11,7 +11,17 @@ trust multiplicatively at once, where they happen (model.py, funding.py).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from poolpilot.model.challenges import unfairness
+
+if TYPE_CHECKING:
+    from poolpilot.model.interface import Pilot
+
+#: Procedural fairness of each kind of challenge right (formal with a ladder: see below).
+RIGHTS_SIGNAL = {"formal": 0.1, "informal": 0.0, "none": -0.3}
 
 
 def update(
@@ -36,3 +46,74 @@ def effort(
     """Share of funded capacity delivered: falls with low trust, and more when disengaged."""
     out = base_effort * (1.0 - sensitivity * (1.0 - trust))
     return np.where(disengaged, out * 0.8, out)
+
+
+class Experience:
+    """What each line went through this month, as the rules report it; trust reads it.
+
+    Reset at the start of every month. Rules call the verbs (a partner was consulted, a cut
+    was made without asking, a challenge won or lost); the trust update turns them into the
+    procedural part of the partner's signal.
+    """
+
+    def __init__(self, n_lines: int) -> None:
+        self.n_lines = n_lines
+        self.reset()
+
+    def reset(self) -> None:
+        n = self.n_lines
+        self.consulted = np.zeros(n, dtype=bool)
+        self.unconsulted_cut = np.zeros(n)
+        self.overturned = np.zeros(n, dtype=bool)
+        self.upheld_against = np.zeros(n, dtype=bool)
+
+    def consult(self, line: int) -> None:
+        self.consulted[line] = True
+
+    def cut_without_asking(self, line: int, share: float) -> None:
+        """A cut of ``share`` of its allocation, decided without consulting the partner."""
+        self.unconsulted_cut[line] = max(self.unconsulted_cut[line], share)
+
+    def won_challenge(self, line: int) -> None:
+        self.overturned[line] = True
+
+    def lost_challenge(self, line: int) -> None:
+        self.upheld_against[line] = True
+
+
+def partner_signal(m: Pilot, t: int) -> np.ndarray:
+    """Each line's signal this month: fair funding, procedural fairness, open data.
+
+    Procedural fairness counts the rights the rules give, being consulted, challenges won or
+    lost, cuts made without asking, and the power imbalance of a holder that is also a large
+    provider (Huxham & Vangen; seed 000), unless conflict-of-interest controls answer it.
+    """
+    gov = m.design.governance
+    seen = m.experience
+    u = unfairness(m.allocation, m.fair)
+    fairness = np.clip(1.0 - 4.0 * u, -1.0, 1.0)
+    rights = RIGHTS_SIGNAL[gov.challenges.rights]
+    if gov.challenges.rights == "formal" and gov.escalation.tiers:
+        rights = 0.3
+    procedural = np.full(m.n_lines, rights + (0.2 if gov.decision_rights.enabled else -0.1))
+    procedural += 0.5 * seen.consulted + 0.5 * seen.overturned - 0.3 * seen.upheld_against
+    procedural -= 0.5 * (seen.unconsulted_cut > 0.02)
+    spend = m.line_spend[t - 2] if t > 1 else m.allocation
+    own_share = spend[m.line_own].sum() / spend.sum() if spend.sum() > 0 else 0.0
+    procedural -= own_share * (1.0 - gov.coi_controls)
+    open_data = 2.0 * m.visibility - 1.0
+    return 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
+
+
+def payer_signal(m: Pilot, t: int) -> np.ndarray:
+    """Each payer's signal: open data and statements, independent assurance, visible results."""
+    gov = m.design.governance
+    recent = (m.unmet[max(0, t - 3) : t] * m.service_unit_cost).sum()
+    need = (m.true_need[max(0, t - 3) : t] * m.service_unit_cost).sum()
+    results = 1.0 - 4.0 * (recent / need if need > 0 else 0.0)
+    # a payer counts on financial statements once it has received one (at reconciliation)
+    assured = np.where(m.accounts.statement_seen, 0.4, -0.2)
+    assured += 0.2 if gov.assurance.enabled else 0.0
+    signal = 0.35 * (2.0 * gov.transparency - 1.0) + 0.3 * assured
+    signal += 0.35 * results * (0.3 + 0.7 * gov.transparency)
+    return signal

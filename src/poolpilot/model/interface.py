@@ -1,0 +1,85 @@
+"""The interface between the model and its rules: what a rule may read, and how it acts.
+
+Rules (decisions, challenges, attribution, assurance, prospective budgets, trust) and agents
+are written against this protocol, not against ``PilotModel`` itself, so they do not import
+the model (no cycle) and what they touch is listed in one place. They *read* the arrays below
+and *act* only through the verbs: ``allocate`` and the books for money and allocations, the
+tally for what they count, the partners' ``experience`` for what trust will weigh, the
+accounts for payers' shares, the envelope year for prospective budgets, the holder's methods
+for what it answers for, and ``surprise_payers`` for shocks to payers' trust.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from poolpilot.model.agents import Payer, Provider
+    from poolpilot.model.attribution import PayerAccounts
+    from poolpilot.model.events import EventLog
+    from poolpilot.model.holders import BudgetHolder
+    from poolpilot.model.ledger import Books
+    from poolpilot.model.prospective import EnvelopeYear
+    from poolpilot.model.tally import Tally
+    from poolpilot.model.trust import Experience
+    from poolpilot.scenario.schema import Scenario
+
+
+class Pilot(Protocol):
+    """What the rules of a pilot see of it (``PilotModel`` implements it)."""
+
+    design: Scenario
+    rng: np.random.Generator
+    month: int
+    horizon: int
+    running: bool
+    initial_funding: float
+    # the parts that act
+    holder: BudgetHolder
+    payers: list[Payer]
+    lines: list[Provider]
+    events: EventLog
+    books: Books
+    tally: Tally
+    experience: Experience
+    accounts: PayerAccounts
+    envelopes: EnvelopeYear
+    # lines (providers and the holder's own lines), by index
+    n_lines: int
+    line_names: list[str]
+    line_own: np.ndarray
+    line_active: np.ndarray
+    line_capacity: np.ndarray
+    line_unit_cost: np.ndarray
+    line_demand_bias: np.ndarray
+    line_need_history: np.ndarray
+    line_spend: np.ndarray
+    allocation: np.ndarray
+    fair: np.ndarray
+    trust: np.ndarray
+    disengaged: np.ndarray
+    # payers, by seat
+    n_payers: int
+    payer_names: list[str]
+    payer_active: np.ndarray
+    payer_allows: np.ndarray
+    payer_allows_lists: list[list[int]]
+    payer_earmarked: np.ndarray
+    payer_trust: np.ndarray
+    # services and outcomes
+    service_names: list[str]
+    service_unit_cost: np.ndarray
+    mean_trend: float
+    unmet: np.ndarray
+    true_need: np.ndarray
+
+    @property
+    def visibility(self) -> float: ...
+
+    def monthly_budget(self) -> float: ...
+
+    def allocate(self, month: int, levels: np.ndarray, rule: str, evidence: str) -> None: ...
+
+    def surprise_payers(self, cut: np.ndarray) -> None: ...

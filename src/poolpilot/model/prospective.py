@@ -1,0 +1,145 @@
+"""Prospective budgets: envelopes set in advance from a forecast, in-year adjustment, corridors.
+
+Under a prospective budget the pool pays each line an envelope in monthly installments, set at
+the start of each budget year from a forecast of need (with error and bias). A share of the
+envelope goes upstream (prevention), and of what a line does not spend it keeps a share and
+the rest goes upstream too; at year end risk corridors share the variance between payers and
+providers, and envelopes are rebased.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from poolpilot.model.interface import Pilot
+
+
+class EnvelopeYear:
+    """The budget year so far, per line: cost, envelope paid, cost of demand; and margins kept.
+
+    ``provider_margin`` is what providers kept of underspends (cumulative, repaid through the
+    corridor when they overspend), ``burden_offset`` what corridors paid back for unfunded
+    work, ``adjusted`` whether this year's envelopes were already adjusted in year.
+    """
+
+    def __init__(self, n_lines: int) -> None:
+        self.ytd_cost = np.zeros(n_lines)
+        self.ytd_envelope = np.zeros(n_lines)
+        self.ytd_demand_cost = np.zeros(n_lines)
+        self.provider_margin = np.zeros(n_lines)
+        self.burden_offset = 0.0
+        self.adjusted = False
+
+    def book(self, cost: np.ndarray, envelope: np.ndarray, demand_cost: np.ndarray) -> None:
+        self.ytd_cost += cost
+        self.ytd_envelope += envelope
+        self.ytd_demand_cost += demand_cost
+
+    def keep(self, margin: np.ndarray) -> None:
+        self.provider_margin += margin
+
+    def new_year(self) -> None:
+        self.ytd_cost[:] = 0.0
+        self.ytd_envelope[:] = 0.0
+        self.ytd_demand_cost[:] = 0.0
+
+
+def forecast_envelope(m: Pilot, month: int) -> np.ndarray:
+    """Annual envelopes per line, set in advance from a forecast of need."""
+    b = m.design.budget
+    lag = m.design.holder.data_lag_months
+    hi = max(1, month - lag)
+    lo = max(0, hi - 3)
+    seen = m.line_need_history[lo:hi].mean(axis=0) if month > 1 else m.line_need_history[0]
+    growth = 1.0 + m.mean_trend
+    error = b.forecast_error * m.rng.standard_normal(m.n_lines)
+    annual = 12.0 * seen * m.line_unit_cost * growth * (1.0 + b.forecast_bias + error)
+    return np.maximum(annual, 0.0) * m.line_active
+
+
+def corridor_settlement(
+    variance: float, envelope: float, bands: list[tuple[float, float]]
+) -> float:
+    """The payers' share of a variance beyond the corridor bands (positive: payers pay).
+
+    ``variance`` is (cost - envelope) / envelope; each band ``(above, payer_share)`` applies to
+    the part of the variance between its start and the next band's start.
+    """
+    size = abs(variance)
+    total = 0.0
+    for i, (above, share) in enumerate(bands):
+        top = bands[i + 1][0] if i + 1 < len(bands) else float("inf")
+        if size > above:
+            total += (min(size, top) - above) * share
+    return float(np.sign(variance) * total * envelope)
+
+
+def settle_year(m: Pilot, month: int) -> None:
+    """Year end of a prospective budget: corridors settle, envelopes are rebased."""
+    b = m.design.budget
+    year = m.envelopes
+    if b.corridor.enabled:
+        bands = [(band.above, band.payer_share) for band in b.corridor.bands]
+        for line in np.flatnonzero(year.ytd_envelope > 0):
+            variance = (year.ytd_cost[line] - year.ytd_envelope[line]) / year.ytd_envelope[line]
+            amount = corridor_settlement(variance, year.ytd_envelope[line], bands)
+            name = m.line_names[line]
+            if amount > 0:
+                paid = m.books.pay_from_reserve(month, name, amount)
+                year.burden_offset += paid
+            elif amount < 0:
+                back = min(-amount, year.provider_margin[line])
+                year.provider_margin[line] -= back
+                m.books.transfer(month, "corridor_settlement", name, "pool", back)
+                m.accounts.credit(m.payer_active * (back / max(m.payer_active.sum(), 1)))
+                paid = -back
+            else:
+                paid = 0.0
+            if paid:
+                m.events.log(
+                    month=month,
+                    actor="pool",
+                    action="corridor_settlement",
+                    target=name,
+                    amount=paid,
+                    rule="budget.corridor",
+                    evidence=f"variance {variance:+.3f} of envelope",
+                    outcome="settled",
+                )
+    year.new_year()
+
+
+def adjust_in_year(m: Pilot, month: int) -> None:
+    """In-year adjustment: when cost runs away from the envelope, reset the installments."""
+    rule = m.design.budget.in_year_adjustment
+    year = m.envelopes
+    if not rule.enabled or year.adjusted:
+        return
+    env = year.ytd_envelope.sum()
+    months_seen = (month - 1) % 12  # months of this budget year already delivered
+    if env <= 0 or months_seen < 2:  # one month is not a trend
+        return
+    demand_cost = year.ytd_demand_cost.sum()
+    variance = (demand_cost - env) / env
+    if abs(variance) <= rule.trigger:
+        return
+    run_rate = year.ytd_demand_cost / months_seen
+    budget = m.monthly_budget()
+    if run_rate.sum() > budget > 0:
+        run_rate *= budget / run_rate.sum()
+    old = m.allocation.sum()
+    m.allocate(month, run_rate * m.line_active, "budget.in_year_adjustment", "run rate of need")
+    year.adjusted = True
+    m.events.log(
+        month=month,
+        actor=m.holder.name,
+        action="in_year_adjustment",
+        target="envelope",
+        amount=m.allocation.sum() - old,
+        rule="budget.in_year_adjustment.trigger",
+        evidence=f"cost variance {variance:+.3f}",
+        outcome="adjusted",
+    )
