@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from poolpilot.model import PilotModel
-from poolpilot.model import attribution as funding
+from poolpilot.model import PilotModel, attribution, prospective
 from poolpilot.scenario import validate_data
 from tiny import tiny_data
 
@@ -30,21 +29,21 @@ def _two_payers(**changes) -> dict:
 
 def test_spend_is_charged_to_earmarked_payers_first_then_pro_rata():
     m = PilotModel(validate_data(_two_payers(), "t"), rng=1)
-    m.payer_balance[:] = [5000.0, 3000.0]
-    blocked = funding.attribute(m, 1, np.array([6000.0, 1000.0]))
+    m.accounts.balance[:] = [5000.0, 3000.0]
+    blocked = attribution.attribute(m, 1, np.array([6000.0, 1000.0]))
     # nursing: medicaid (earmarked) pays its 5,000 first; local pays the other 1,000;
     # housing: only local allows it, and pays it.
     assert blocked.tolist() == [0.0, 0.0]
-    assert m.payer_balance.tolist() == pytest.approx([0.0, 1000.0])
-    assert m.totals["disallowed_spend"] == 0.0
+    assert m.accounts.balance.tolist() == pytest.approx([0.0, 1000.0])
+    assert m.tally.totals["disallowed_spend"] == 0.0
 
 
 def test_spend_no_allowing_payer_can_cover_is_blocked_or_disallowed():
     m = PilotModel(
         validate_data(_two_payers(governance={"validation": {"strictness": 1.0}}), "t"), rng=1
     )
-    m.payer_balance[:] = [5000.0, 0.0]
-    blocked = funding.attribute(m, 1, np.array([0.0, 1000.0]))
+    m.accounts.balance[:] = [5000.0, 0.0]
+    blocked = attribution.attribute(m, 1, np.array([0.0, 1000.0]))
     assert blocked.tolist() == [0.0, 1000.0]  # caught before it was paid
     lax = PilotModel(
         validate_data(
@@ -55,11 +54,11 @@ def test_spend_no_allowing_payer_can_cover_is_blocked_or_disallowed():
         ),
         rng=1,
     )
-    lax.payer_balance[:] = [5000.0, 0.0]
-    blocked = funding.attribute(lax, 1, np.array([0.0, 1000.0]))
+    lax.accounts.balance[:] = [5000.0, 0.0]
+    blocked = attribution.attribute(lax, 1, np.array([0.0, 1000.0]))
     assert blocked.tolist() == [0.0, 0.0]
-    assert lax.totals["disallowed_spend"] == pytest.approx(1000.0)  # charged to medicaid
-    assert lax.vintages[0] == [[1, pytest.approx(1000.0)]]
+    assert lax.tally.totals["disallowed_spend"] == pytest.approx(1000.0)  # charged to medicaid
+    assert lax.accounts.vintages[0] == [[1, pytest.approx(1000.0)]]
 
 
 def _with_hidden_spend(cadence: str) -> PilotModel:
@@ -78,7 +77,7 @@ def _with_hidden_spend(cadence: str) -> PilotModel:
     for month in range(1, 13):
         m.step()
         if month <= 3:  # 1,000 of disallowed spend in each of the first three months
-            funding.disallow(m, month, np.array([1000.0]))
+            attribution.disallow(m, month, np.array([1000.0]))
     return m
 
 
@@ -86,11 +85,13 @@ def test_a_clawback_found_at_month_3_is_smaller_and_sooner_than_at_month_12():
     quarterly, annual = _with_hidden_spend("quarterly"), _with_hidden_spend("annual")
     # quarterly: the month-1 and month-2 amounts are found at month 3 (the month-3 amount is
     # booked after that month's reconciliation, and found at month 6).
-    assert quarterly.detection_lags == [2, 1, 3]
-    assert annual.detection_lags == [11, 10, 9]
-    assert quarterly.totals["clawbacks"] <= 3000.0 and annual.totals["clawbacks"] <= 3000.0
-    assert annual.year_end_shock == pytest.approx(3000.0 / 96000)
-    assert quarterly.year_end_shock == pytest.approx(2000.0 / 96000)
+    assert quarterly.tally.samples["detection_lag"] == [2, 1, 3]
+    assert annual.tally.samples["detection_lag"] == [11, 10, 9]
+    assert (
+        quarterly.tally.totals["clawbacks"] <= 3000.0 and annual.tally.totals["clawbacks"] <= 3000.0
+    )
+    assert annual.tally.peaks["year_end_shock"] == pytest.approx(3000.0 / 96000)
+    assert quarterly.tally.peaks["year_end_shock"] == pytest.approx(2000.0 / 96000)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +106,7 @@ def test_a_clawback_found_at_month_3_is_smaller_and_sooner_than_at_month_12():
 )
 def test_risk_corridor_settlement(variance, expected):
     bands = [(0.03, 0.5), (0.08, 0.8)]
-    assert funding.corridor_settlement(variance, 100_000.0, bands) == pytest.approx(
+    assert prospective.corridor_settlement(variance, 100_000.0, bands) == pytest.approx(
         expected * 100_000
     )
 
@@ -135,7 +136,7 @@ def test_a_leaving_payer_is_refunded_its_unspent_share_after_its_notice():
     assert exit_event[0] == 9  # notice at the month-6 renewal, 3 months' notice
     refunds = [e for e in m.ledger.entries if e[1] == "refund" and e[3] == "county"]
     assert len(refunds) == 1 and refunds[0][0] == 9
-    assert m.counts["partner_exits"] == 1
+    assert m.tally.counts["partner_exits"] == 1
     assert m.ledger.balances["county"] == -8 * 4000_00 + refunds[0][4]  # paid months 1-8
 
 

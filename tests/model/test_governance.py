@@ -26,7 +26,7 @@ def _model(governance: dict, months: int = 12) -> PilotModel:
 def _cut(m: PilotModel, share: float) -> None:
     proposal = m.allocation.copy()
     proposal[0] *= 1.0 - share
-    m.governance.decide(m.month, proposal)
+    m.approvals.decide(m.month, proposal)
 
 
 def _events(m: PilotModel, action: str) -> list[tuple]:
@@ -55,7 +55,7 @@ def test_a_cut_above_the_threshold_waits_for_approval_and_one_below_does_not():
     assert _events(m, "vote"), "partners concerned voted"
     if approval[-1] == "approved":
         assert m.allocation[0] < before * 0.95
-        assert m.latencies[-1] == 2
+        assert m.tally.samples["decision_latency"][-1] == 2
 
 
 def test_a_formal_challenge_climbs_the_ladder_with_each_tiers_delay():
@@ -75,7 +75,7 @@ def test_a_formal_challenge_climbs_the_ladder_with_each_tiers_delay():
     assert steps == [(2, "contract_management"), (4, "system_governance")]
     final = _events(m, "escalation_decision")
     assert [(e[0], e[1], e[-1]) for e in final] == [(7, "system_governance", "upheld")]
-    assert m.counts["escalations"] == 2
+    assert m.tally.counts["escalations"] == 2
 
 
 def test_an_unfair_cut_is_overturned_when_a_tier_always_overturns():
@@ -93,7 +93,7 @@ def test_an_unfair_cut_is_overturned_when_a_tier_always_overturns():
     m.step()
     assert [e[-1] for e in _events(m, "escalation_decision")] == ["overturned"]
     assert m.allocation[0] == before
-    assert m.counts["disputes_upheld"] == 1
+    assert m.tally.counts["disputes_upheld"] == 1
 
 
 def test_without_challenge_rights_no_challenge_is_possible():
@@ -103,7 +103,7 @@ def test_without_challenge_rights_no_challenge_is_possible():
         _cut(m, 0.3)
         m.step()
     assert not _events(m, "challenge")
-    assert m.counts["disputes_raised"] == 0
+    assert m.tally.counts["disputes_raised"] == 0
 
 
 def test_informal_challenges_have_no_tiers():
@@ -188,7 +188,7 @@ def test_transparency_limits_what_partners_challenge_and_enters_their_trust():
             m = PilotModel(validate_data(data, "t"), rng=seed)
             m.step()
             _cut(m, 0.3)
-            raised += m.counts["disputes_raised"]
+            raised += m.tally.counts["disputes_raised"]
         draws[name] = raised
     assert draws["open"] > draws["opaque"]
 

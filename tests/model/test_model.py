@@ -112,12 +112,15 @@ def test_two_designs_with_one_seed_face_the_same_need():
 
 
 def test_agents_are_mesa_agents_by_type(tiny):
-    from poolpilot.model.agents import BudgetHolder, Payer, Provider
+    from poolpilot.model.agents import Payer, Provider
+    from poolpilot.model.holders import HOLDERS, BudgetHolder
 
     m = PilotModel(tiny, rng=1)
     assert len(m.agents_by_type[Payer]) == 1
     assert len(m.agents_by_type[Provider]) == 1
-    assert len(m.agents_by_type[BudgetHolder]) == 1
+    holder_class = HOLDERS[tiny.holder.kind]
+    assert list(m.agents_by_type[holder_class]) == [m.holder]
+    assert isinstance(m.holder, BudgetHolder)
 
 
 def test_upstream_spend_lowers_need_after_its_lag():
