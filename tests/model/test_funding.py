@@ -27,14 +27,25 @@ def _two_payers(**changes) -> dict:
     return data
 
 
+def _seat(m: PilotModel, payer: str) -> int:
+    """Payers sit in name order, whatever their order in the file."""
+    return m.payer_names.index(payer)
+
+
+def _fund(m: PilotModel, **balances: float) -> None:
+    for payer, amount in balances.items():
+        m.accounts.balance[_seat(m, payer)] = amount
+
+
 def test_spend_is_charged_to_earmarked_payers_first_then_pro_rata():
     m = PilotModel(validate_data(_two_payers(), "t"), rng=1)
-    m.accounts.balance[:] = [5000.0, 3000.0]
+    _fund(m, medicaid=5000.0, local=3000.0)
     blocked = attribution.attribute(m, 1, np.array([6000.0, 1000.0]))
     # nursing: medicaid (earmarked) pays its 5,000 first; local pays the other 1,000;
     # housing: only local allows it, and pays it.
     assert blocked.tolist() == [0.0, 0.0]
-    assert m.accounts.balance.tolist() == pytest.approx([0.0, 1000.0])
+    assert m.accounts.balance[_seat(m, "medicaid")] == pytest.approx(0.0)
+    assert m.accounts.balance[_seat(m, "local")] == pytest.approx(1000.0)
     assert m.tally.totals["disallowed_spend"] == 0.0
 
 
@@ -42,7 +53,7 @@ def test_spend_no_allowing_payer_can_cover_is_blocked_or_disallowed():
     m = PilotModel(
         validate_data(_two_payers(governance={"validation": {"strictness": 1.0}}), "t"), rng=1
     )
-    m.accounts.balance[:] = [5000.0, 0.0]
+    _fund(m, medicaid=5000.0, local=0.0)
     blocked = attribution.attribute(m, 1, np.array([0.0, 1000.0]))
     assert blocked.tolist() == [0.0, 1000.0]  # caught before it was paid
     lax = PilotModel(
@@ -54,11 +65,11 @@ def test_spend_no_allowing_payer_can_cover_is_blocked_or_disallowed():
         ),
         rng=1,
     )
-    lax.accounts.balance[:] = [5000.0, 0.0]
+    _fund(lax, medicaid=5000.0, local=0.0)
     blocked = attribution.attribute(lax, 1, np.array([0.0, 1000.0]))
     assert blocked.tolist() == [0.0, 0.0]
     assert lax.tally.totals["disallowed_spend"] == pytest.approx(1000.0)  # charged to medicaid
-    assert lax.accounts.vintages[0] == [[1, pytest.approx(1000.0)]]
+    assert lax.accounts.vintages[_seat(lax, "medicaid")] == [[1, pytest.approx(1000.0)]]
 
 
 def _with_hidden_spend(cadence: str) -> PilotModel:

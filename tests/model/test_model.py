@@ -7,7 +7,7 @@ import pytest
 
 from poolpilot.model import PilotModel, metrics
 from poolpilot.model.ledger import ConservationError, Ledger
-from poolpilot.scenario import load_scenario, validate_data
+from poolpilot.scenario import load_scenario, to_data, validate_data
 from tiny import tiny_data
 
 
@@ -133,3 +133,27 @@ def test_upstream_spend_lowers_need_after_its_lag():
     assert m.upstream[0] > 0
     assert m.true_need[0, 0, 0] == pytest.approx(100.0)  # no effect before the lag
     assert m.true_need[11, 0, 0] < 100.0
+
+
+def test_reordering_partners_in_the_file_gives_the_same_numbers():
+    """Draws are keyed by partner name, and partners sit in name order: file order is moot."""
+    data = to_data(load_scenario("convener_led_multi_provider"))
+    shuffled = to_data(load_scenario("convener_led_multi_provider"))
+    shuffled["providers"] = shuffled["providers"][::-1]
+    shuffled["payers"] = shuffled["payers"][::-1]
+    assert [p["name"] for p in shuffled["providers"]] != [p["name"] for p in data["providers"]]
+    a = metrics.compute(PilotModel(validate_data(data, "a"), rng=5).run())
+    b = metrics.compute(PilotModel(validate_data(shuffled, "b"), rng=5).run())
+    assert a == b
+
+
+def test_a_partners_draws_do_not_depend_on_the_others():
+    """Adding a provider leaves another provider's own stream as it was (names, not places)."""
+    m = PilotModel(load_scenario("convener_led_multi_provider"), rng=5)
+    data = to_data(load_scenario("convener_led_multi_provider"))
+    data["providers"].append({**data["providers"][0], "name": "a_new_provider"})
+    bigger = PilotModel(validate_data(data, "more"), rng=5)
+    first = m.lines[0].name
+    twin = next(line for line in bigger.lines if line.name == first)
+    assert m.lines[0].rng.random() == twin.rng.random()
+    assert m.lines[0].rng.random() != m.lines[1].rng.random()

@@ -1,15 +1,20 @@
-"""The organisations: payers, the budget holder and providers, as Mesa agents.
+"""The partners: payers and providers (and the holder's own lines), as Mesa agents.
 
 Agents hold their identity and behaviour; the numbers that change every month (allocations,
 trust, effort) live in numpy arrays on the model, indexed by each agent's ``line`` or
 ``seat``, so the monthly step stays vectorised. An agent reads and writes its own slot.
+Each partner draws from a random stream of its own, keyed by its name. The budget holder
+is in ``holders.py``.
 """
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from poolpilot.scenario.schema import CADENCE_MONTHS, OwnLine
 from poolpilot.scenario.schema import Payer as PayerSpec
@@ -19,11 +24,29 @@ if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
 
 
+def partner_stream(root: np.random.SeedSequence, name: str) -> np.random.Generator:
+    """A partner's own random stream, keyed by its name (not its place in the file).
+
+    Reordering partners in a scenario, or adding one, leaves every other partner's draws as
+    they were: common random numbers hold partner by partner.
+    """
+    key = zlib.crc32(name.encode("utf-8"))
+    return np.random.default_rng(
+        np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, key))
+    )
+
+
+def normals(partners: Iterable[Payer | Provider]) -> np.ndarray:
+    """One standard normal draw per partner, each from its own stream."""
+    return np.array([p.rng.standard_normal() for p in partners], dtype=float)
+
+
 class Payer(mesa.Agent):
     """A funder: contributes, reconciles on its cadence, renews, reduces or withdraws."""
 
-    def __init__(self, model: Pilot, spec: PayerSpec, seat: int):
+    def __init__(self, model: Pilot, spec: PayerSpec, seat: int, stream: np.random.Generator):
         super().__init__(model)
+        self._rng = stream
         self.name = spec.name
         self.spec = spec
         self.seat = seat  # index into the model's payer arrays
@@ -32,6 +55,11 @@ class Payer(mesa.Agent):
         self.exit_month: int | None = None  # when its notice ends
         self.last_reconciled = 0
         self.exposed = False  # hidden problems exposed by an outside audit since last renewal
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """Its own stream (Mesa's ``Agent.rng`` would be the model's)."""
+        return self._rng
 
     @property
     def trust(self) -> float:
@@ -71,13 +99,20 @@ class Provider(mesa.Agent):
         line: int,
         name: str,
         own_line: bool,
+        stream: np.random.Generator,
     ):
         super().__init__(model)
+        self._rng = stream
         self.name = name
         self.spec = spec
         self.line = line  # index into the model's line arrays
         self.own_line = own_line
         self.exit_month: int | None = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """Its own stream (Mesa's ``Agent.rng`` would be the model's)."""
+        return self._rng
 
     @property
     def trust(self) -> float:

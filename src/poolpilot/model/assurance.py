@@ -23,7 +23,8 @@ PUBLIC_EXPOSURE = 0.3
 
 def find(m: Pilot, month: int, seat: int, power: float, by: str) -> float:
     """Look for a payer's hidden disallowed spend; recover what is found. Returns the amount."""
-    found, lags = m.accounts.search(seat, month, power, m.rng)
+    stream = m.payers[seat].rng  # draws about a payer's findings come from its stream
+    found, lags = m.accounts.search(seat, month, power, stream)
     m.tally.note("detection_lag", *lags)
     if found <= 0:
         return 0.0
@@ -39,11 +40,11 @@ def find(m: Pilot, month: int, seat: int, power: float, by: str) -> float:
         outcome="found",
     )
     rules = m.design.governance
-    disputed = m.rng.random() < 0.5
+    disputed = stream.random() < 0.5
     upheld = True
     if disputed:  # the holder contests the finding; the dispute is resolved and documented
         m.tally.count("disputes_raised")
-        upheld = m.rng.random() < 0.8
+        upheld = stream.random() < 0.8
         m.tally.count("disputes_upheld", int(not upheld))  # the dispute changed the decision
         m.events.log(
             month=month,

@@ -68,7 +68,8 @@ class Disputes:
         visibility = 0.4 + 0.6 * m.visibility
         harm = u * visibility
         p = 1.0 - math.exp(-rights.propensity * harm * (1.2 - m.trust[line]))
-        if m.rng.random() >= p:
+        stream = m.lines[line].rng
+        if stream.random() >= p:
             return
         self.open_challenge[line] = True
         unfair = u > UNFAIR_TOLERANCE
@@ -80,7 +81,7 @@ class Disputes:
             tier = -1
             # erratic: a geometric delay with the stated mean (at least one month)
             mean = max(1.0, rights.informal_delay_mean_months)
-            due = month + int(m.rng.geometric(1.0 / mean))
+            due = month + int(stream.geometric(1.0 / mean))
             route = "informal"
         self.open.append(Challenge(line, month, due, tier, restore_to, unfair))
         m.tally.count("disputes_raised")
@@ -134,11 +135,12 @@ class Disputes:
                 tier_name = self.ladder[c.tier].name
             p = base * quality if c.unfair else base * WRONGFUL_OVERTURN
             target = m.line_names[c.line]
-            if m.line_active[c.line] and m.rng.random() < p:
+            stream = m.lines[c.line].rng  # the challenge's own draws
+            if m.line_active[c.line] and stream.random() < p:
                 self.overturn(month, c)
                 self._answer(month, tier_name, target, c.restore_to, "overturned")
                 continue
-            persists = m.rng.random() < 0.5 + 0.5 * (1.0 - m.trust[c.line])
+            persists = stream.random() < 0.5 + 0.5 * (1.0 - m.trust[c.line])
             if not informal and c.tier + 1 < len(self.ladder) and persists:
                 c.tier += 1
                 c.due = month + self.ladder[c.tier].delay_months

@@ -16,6 +16,7 @@ import numpy as np
 from poolpilot.model.challenges import Disputes
 
 if TYPE_CHECKING:
+    from poolpilot.model.agents import Payer, Provider
     from poolpilot.model.interface import Pilot
 
 #: Changes smaller than this share of a line's allocation are not made (noise, not news).
@@ -128,25 +129,25 @@ class Approvals:
         own = bool(m.line_own[line])
         fair = m.fair[line]
         harm = 0.0 if fair <= 0 else max(0.0, (fair - change.amount) / fair)
-        voters: list[tuple[str, float]] = []
+        voters: list[tuple[Payer | Provider, float]] = []
         if not own:
             given_up = (m.allocation[line] - change.amount) / max(m.allocation[line], 1.0)
             p_partner = m.holder.partner_agrees(change.kind, harm, m.trust[line], given_up)
-            voters.append((m.line_names[line], p_partner))
+            voters.append((m.lines[line], p_partner))
         if m.holder.payers_vote(own, change.kind):
             for seat in np.flatnonzero(m.payer_active):
                 aligned = 1.0 - min(1.0, 2.0 * harm) if change.kind == "cut" else 1.0
                 if own and change.kind == "investment":
                     aligned = 1.0 - min(1.0, 2.0 * max(0.0, change.amount / max(fair, 1.0) - 1.0))
-                voters.append((m.payer_names[seat], 0.2 + 0.8 * m.payer_trust[seat] * aligned))
+                voters.append((m.payers[seat], 0.2 + 0.8 * m.payer_trust[seat] * aligned))
         yes = no = 0
-        for name, p in voters:
-            agree = m.rng.random() < p
+        for voter, p in voters:
+            agree = voter.rng.random() < p
             yes += agree
             no += not agree
             m.events.log(
                 month=month,
-                actor=name,
+                actor=voter.name,
                 action="vote",
                 target=m.line_names[line],
                 amount=change.amount,

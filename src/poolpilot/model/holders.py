@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, ClassVar
 import mesa
 import numpy as np
 
+from poolpilot.model.agents import normals
+
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
     from poolpilot.scenario.schema import DecisionRights
@@ -65,7 +67,7 @@ class BudgetHolder(mesa.Agent):
         lo = max(0, month - 1 - lag - 2)
         hi = max(1, month - lag)
         seen = m.line_need_history[lo:hi].mean(axis=0)
-        error = (1.0 - self.spec.data_accuracy) * m.rng.standard_normal(m.n_lines)
+        error = (1.0 - self.spec.data_accuracy) * normals(m.lines)
         # partners that have disengaged stop sharing data: their lines are seen worse
         error *= np.where(m.disengaged, 3.0, 1.0)
         return np.maximum(seen * (1.0 + error), 0.0) * m.line_unit_cost
@@ -172,7 +174,7 @@ class ProviderCouncil(BudgetHolder):
         seen = m.line_need_history[month - 1]
         correction = self._oversight()
         bias = m.line_demand_bias * (1.0 - correction)
-        error = 0.02 * m.rng.standard_normal(m.n_lines)
+        error = 0.02 * normals(m.lines)
         return np.maximum(seen * (1.0 + bias + error), 0.0) * m.line_unit_cost
 
     def needs_approval(

@@ -16,11 +16,13 @@ through its verbs (``allocate``, the books, the tally, the partners' experience)
 
 from __future__ import annotations
 
+import math
+
 import mesa
 import numpy as np
 
 from poolpilot.model import assurance, attribution, population, prospective, trust
-from poolpilot.model.agents import Payer, Provider
+from poolpilot.model.agents import Payer, Provider, partner_stream
 from poolpilot.model.challenges import Disputes
 from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
@@ -59,7 +61,8 @@ class PilotModel(mesa.Model):
         if rng is None:
             raise ValueError("PilotModel needs an explicit seed (rng=int or SeedSequence)")
         seq = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(int(rng))
-        need_seq, decision_seq = seq.spawn(2)
+        # need, the model's own draws, and the partners' streams (keyed by name under this one)
+        need_seq, decision_seq, self._partner_seq = seq.spawn(3)
         super().__init__(rng=np.random.default_rng(decision_seq))
         self.design = scenario
         self.horizon = months or scenario.horizon_months
@@ -92,12 +95,15 @@ class PilotModel(mesa.Model):
     def _build_lines(self) -> None:
         s = self.design
         idx = {name: i for i, name in enumerate(self.service_names)}
+        # lines and payers in name order, whatever their order in the file
         specs = [(p, p.name, False) for p in s.providers] + [
             (line, f"{s.holder.name}:{line.service}", True) for line in s.holder.own_lines
         ]
+        specs.sort(key=lambda spec: spec[1])
         self.n_lines = len(specs)
         self.lines = [
-            Provider(self, spec, i, name, own) for i, (spec, name, own) in enumerate(specs)
+            Provider(self, spec, i, name, own, partner_stream(self._partner_seq, name))
+            for i, (spec, name, own) in enumerate(specs)
         ]
         self.line_names = [name for _, name, _ in specs]
         self.line_service = np.array([idx[spec.service] for spec, _, _ in specs], dtype=int)
@@ -134,15 +140,19 @@ class PilotModel(mesa.Model):
 
     def _build_payers(self) -> None:
         s = self.design
-        self.payers = [Payer(self, spec, i) for i, spec in enumerate(s.payers)]
+        specs = sorted(s.payers, key=lambda p: p.name)
+        self.payers = [
+            Payer(self, spec, i, partner_stream(self._partner_seq, spec.name))
+            for i, spec in enumerate(specs)
+        ]
         self.n_payers = len(self.payers)
         self.payer_names = [p.name for p in self.payers]
-        self.payer_trust = np.array([p.initial_trust for p in s.payers], dtype=float)
+        self.payer_trust = np.array([p.initial_trust for p in specs], dtype=float)
         self.payer_initial = self.payer_trust.copy()
         self.payer_active = np.ones(self.n_payers, dtype=bool)
-        self.payer_earmarked = np.array([p.earmarked for p in s.payers], dtype=bool)
+        self.payer_earmarked = np.array([p.earmarked for p in specs], dtype=bool)
         allows = np.zeros((self.n_payers, len(self.service_names)), dtype=bool)
-        for i, p in enumerate(s.payers):
+        for i, p in enumerate(specs):
             if p.allowable_uses == "all":
                 allows[i] = True
             else:
@@ -154,7 +164,7 @@ class PilotModel(mesa.Model):
             np.flatnonzero(allows[:, k]).tolist() for k in range(allows.shape[1])
         ]
         self.accounts = attribution.PayerAccounts(self.n_payers)
-        self.initial_funding = sum(p.annual_contribution for p in s.payers)
+        self.initial_funding = math.fsum(p.annual_contribution for p in specs)
 
     def _build_acute(self) -> None:
         s = self.design

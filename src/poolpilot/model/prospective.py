@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from poolpilot.model.agents import normals
+
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
 
@@ -55,7 +57,7 @@ def forecast_envelope(m: Pilot, month: int) -> np.ndarray:
     lo = max(0, hi - 3)
     seen = m.line_need_history[lo:hi].mean(axis=0) if month > 1 else m.line_need_history[0]
     growth = 1.0 + m.mean_trend
-    error = b.forecast_error * m.rng.standard_normal(m.n_lines)
+    error = b.forecast_error * normals(m.lines)
     annual = 12.0 * seen * m.line_unit_cost * growth * (1.0 + b.forecast_bias + error)
     return np.maximum(annual, 0.0) * m.line_active
 
