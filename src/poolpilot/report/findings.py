@@ -17,6 +17,7 @@ from poolpilot.scenario.variants import population_key
 
 
 def summary(s: Study) -> dict[str, Any]:
+    """The headline findings, one sentence each, and the return on the pool in a line."""
     d = s.data
     if d.runs.empty:
         return {"empty": True}
@@ -98,6 +99,7 @@ def _return_sentence(s: Study) -> dict[str, Any]:
 
 
 def pool(s: Study) -> dict[str, Any]:
+    """Each pooled design's return against its no-pool baseline: table, figure, gaps."""
     table, reasons = s.returns
     rows = []
     for design, part in table.groupby("design", sort=False):
@@ -138,6 +140,7 @@ def pool(s: Study) -> dict[str, Any]:
 
 
 def comparison(s: Study) -> dict[str, Any]:
+    """Every metric of every design, in blocks that fit a page, with the marks."""
     d = s.data
     cells = {
         (r["metric"], r["design"]): r

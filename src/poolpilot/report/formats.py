@@ -35,6 +35,7 @@ def minus(text: str) -> str:
 
 
 def money(value: float, symbol: str = "$") -> str:
+    """An amount with its currency symbol, in thousands or millions."""
     return figures.money(value, symbol)
 
 
@@ -103,10 +104,12 @@ def fmt_diff(metric: str, value: float, symbol: str = "$") -> str:
 
 
 def fmt_interval(metric: str, low: float, high: float, symbol: str = "$") -> str:
+    """A spread of one metric: low to high, each as `fmt` shows it."""
     return f"{fmt(metric, low, symbol)} to {fmt(metric, high, symbol)}"
 
 
 def fmt_diff_interval(metric: str, low: float, high: float, symbol: str = "$") -> str:
+    """An interval of a paired difference, each end signed."""
     return f"{fmt_diff(metric, low, symbol)} to {fmt_diff(metric, high, symbol)}"
 
 

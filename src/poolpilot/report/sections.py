@@ -22,6 +22,7 @@ MAX_SENSITIVITY_FIGURES = 16
 
 
 def trajectories(s: Study) -> dict[str, Any]:
+    """Mean trust for all designs, then each design's months in one figure."""
     d = s.data
     traj = series.trajectories(d)
     overview = None
@@ -66,6 +67,7 @@ def trajectories(s: Study) -> dict[str, Any]:
 
 
 def money(s: Study) -> dict[str, Any]:
+    """Where the pooled money went: by service, the holder's own share, partners, payers."""
     d = s.data
     frames = series.spend_frames(d)
     out: dict[str, Any] = {"services": None, "shift": None, "partners": [], "payers": []}
@@ -138,6 +140,7 @@ OUTCOMES = [
 
 
 def governance(s: Study) -> dict[str, Any]:
+    """Governance activity per run, and the cases heard at each tier."""
     d = s.data
     frames = series.governance_frames(d)
     act, tiers = frames["activity"], frames["tiers"]
@@ -181,6 +184,7 @@ def governance(s: Study) -> dict[str, Any]:
 
 
 def sensitivity(s: Study) -> dict[str, Any] | None:
+    """Sensitivity figures and the ranked parameters; None without indices.parquet."""
     from poolpilot.analysis import sensitivity as sa
 
     idx = s.data.indices
@@ -234,6 +238,7 @@ def sensitivity(s: Study) -> dict[str, Any] | None:
 
 
 def assumptions(s: Study) -> dict[str, Any]:
+    """Each design described, then its parameters: those that differ first."""
     d = s.data
     designs = []
     for design, resolved in d.scenarios.items():
@@ -284,6 +289,7 @@ def assumptions(s: Study) -> dict[str, Any]:
 
 
 def reproducibility(s: Study) -> dict[str, Any]:
+    """What it takes to get the same numbers again: version, command, seeds."""
     d = s.data
     m = d.manifest
     n_runs = len(d.runs) + len(d.failed)
