@@ -21,13 +21,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from poolpilot import report
+from poolpilot.analysis.paired import paired
 from poolpilot.cli import main
+from poolpilot.model.metrics import HIGHER, METRICS, ZERO
+from poolpilot.report import data as report_data
+from poolpilot.report.render import SECTIONS, TEMPLATES
 from poolpilot.runs.study import compare
 from poolpilot.scenario import ScenarioError, load_scenario
+from poolpilot.scenario.paths import flatten
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -178,6 +184,39 @@ def test_design_named_like_a_script_shows_as_text(study, tmp_path):
     assert text.count(html.escape(HOSTILE)) >= 5  # summary, table, figures' captions, ...
 
 
+def test_markup_and_ampersands_from_a_study_are_escaped(study, tmp_path):
+    """Name, description and basis reach the page as text (the templates autoescape)."""
+    name = f"R&D {HOSTILE}"
+    folder = tmp_path / "ampersand"
+    shutil.copytree(study, folder)
+    (folder / "report.html").unlink()
+    for part in sorted((folder / "runs.parquet").glob("part-*.parquet")):
+        table = pq.read_table(part)
+        frame = table.to_pandas()
+        frame["design"] = frame["design"].replace("convener_led_multi_provider", name)
+        pq.write_table(_table_like(frame, table), part)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    entry = manifest["scenarios"].pop("convener_led_multi_provider")
+    entry["resolved"].update(
+        name=name, description=f"Tom & Jerry {HOSTILE}", basis=f"{HOSTILE} & a basis"
+    )
+    manifest["scenarios"][name] = entry
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    assert "<script" not in text.lower()
+    for raw in (name, "Tom & Jerry", "& a basis"):
+        assert raw not in text
+    assert text.count("R&amp;D &lt;script&gt;alert(1)&lt;/script&gt;") >= 5
+    assert "Tom &amp; Jerry &lt;script&gt;" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; a basis" in text
+
+
+def _table_like(frame: pd.DataFrame, like: pa.Table) -> pa.Table:
+    """``frame`` as an arrow table with the schema of ``like`` (a results part)."""
+    return like.from_pandas(frame, schema=like.schema, preserve_index=False)
+
+
 # --- the numbers --------------------------------------------------------------------------------
 
 
@@ -204,11 +243,11 @@ def test_summary_sentences_agree_with_the_table(study, page):
     offered = runs[~runs["design"].str.startswith("no_pool")]  # baselines are not ranked
     for metric, _, _ in report.HEADLINES:
         medians = offered.groupby("design")[metric].median()
-        direction = report.DIRECTIONS[metric]
+        direction = METRICS[metric].direction
         if medians.nunique() == 1:
             continue
-        score = medians.abs() if direction == report.ZERO else medians
-        score = -score if direction == report.HIGHER else score
+        score = medians.abs() if direction == ZERO else medians
+        score = -score if direction == HIGHER else score
         winners = set(score.index[score == score.min()])
         sentence = parsed.findings[metric]
         best_cells = {
@@ -239,11 +278,19 @@ def test_clear_and_unclear_follow_the_paired_intervals(study, page):
             continue
         wide = runs.pivot(index="replicate", columns="design", values=metric)
         a, b = wide[row["best"][0]], wide[row["runner_up"]]
-        if report.DIRECTIONS[metric] == report.ZERO:
+        if METRICS[metric].direction == ZERO:
             a, b = a.abs(), b.abs()
-        low, high = np.quantile(a - b, [0.05, 0.95])
-        clear = bool(low > 0 or high < 0)
+        difference = paired(a, b)  # the mean of the paired differences, 95% interval
+        clear = bool(difference.low > 0 or difference.high < 0)
         assert row["best_clear"] == clear
+        np.testing.assert_allclose(row["best_diff_mean"], difference.mean)
+        np.testing.assert_allclose(
+            [row["best_diff_low"], row["best_diff_high"]],
+            [
+                difference.low,
+                difference.high,
+            ],
+        )
         sentence = parsed.findings[metric]
         assert ("not clearly better" in sentence) == (not clear)
 
@@ -262,7 +309,11 @@ def test_pairing_by_seed_finds_a_small_steady_difference():
     assert frame.at["a", "best"] and not frame.at["b", "best"]
     assert frame.at["a", "low"] < frame.at["b", "high"]  # the marginal intervals overlap...
     assert frame.at["b", "clear"] and frame.at["a", "clear"]  # ...but the pairs are clear
-    np.testing.assert_allclose(frame.at["b", "diff_median"], 0.1)
+    np.testing.assert_allclose(frame.at["b", "diff_mean"], 0.1)
+    # the difference's interval is the 95% interval of the mean paired difference
+    expected = paired(level + 0.2, level + 0.1)
+    assert frame.at["b", "diff_low"] == pytest.approx(expected.low)
+    assert frame.at["b", "diff_high"] == pytest.approx(expected.high)
 
 
 def test_return_on_the_pool_pairs_by_seed(study, page):
@@ -284,9 +335,10 @@ def test_return_on_the_pool_pairs_by_seed(study, page):
         "hospital_led_post_acute", "pooled_funding"
     ]
     got = table.set_index("measure")
-    np.testing.assert_allclose(got.at["acute_cost_avoided", "median"], avoided.median())
-    np.testing.assert_allclose(got.at["net_per_dollar", "low"], net_per.quantile(0.05))
-    assert f"{net_per.median():.2f}".replace("-", "\u2212") in page
+    np.testing.assert_allclose(got.at["acute_cost_avoided", "mean"], avoided.mean())
+    np.testing.assert_allclose(got.at["net_per_dollar", "low"], paired(net_per).low)
+    np.testing.assert_allclose(got.at["net_per_dollar", "positive"], (net_per > 0).mean())
+    assert f"{net_per.mean():.2f}".replace("-", "\u2212") in page
 
 
 def test_a_folder_without_baseline_still_renders(tmp_path):
@@ -306,21 +358,17 @@ def test_a_folder_without_baseline_still_renders(tmp_path):
     assert 'id="comparison"' in text and 'id="assumptions"' in text
 
 
-def test_flatten_names_list_items_as_set_does():
-    flat = report.flatten(
-        {"payers": [{"name": "medicaid", "annual_contribution": 1.0}], "holder": {"kind": "x"}}
-    )
-    assert flat == {"payers.medicaid.annual_contribution": 1.0, "holder.kind": "x"}
-
-
 def test_assumptions_list_every_parameter_and_highlight_differences(study, page):
     data = report.load(study)
     frame = report.assumptions_frame(data)
     resolved = data.scenarios["hospital_led_post_acute"]
-    flat = report.flatten(resolved)
+    flat = flatten(resolved)  # the paths --set takes
     expected = [p for p in flat if p.split(".")[0] not in ("name", "description", "basis")]
     expected = [p for p in expected if p.split(".")[0] not in ("seed_article", "example")]
-    assert set(expected) <= set(frame.index)
+    # a named item's name is its path already: payers.medicaid, not payers.medicaid.name
+    named = [p for p in expected if p.endswith(".name") and flat[p] == p.split(".")[-2]]
+    assert named and not set(named) & set(frame.index)
+    assert set(expected) - set(named) <= set(frame.index)
     assert "population.segments.post_acute_adults.size" in frame.index
     assert 'class="text diff"' in page
     for name, entry in data.manifest["scenarios"].items():
@@ -345,6 +393,13 @@ def test_sensitivity_section_when_indices_exist(study, tmp_path):
     assert section.count("<img") == 2
     assert "Parameters ranked by influence" in section
     assert section.index("<td>1</td>") > 0
+    # every section of the list renders here, in order, each from a template of its own
+    positions = [text.index(f'<section id="{s.key}"') for s in SECTIONS]
+    assert positions == sorted(positions)
+    for number, section in enumerate(SECTIONS, start=1):
+        assert f"<h2>{number}. {section.title}</h2>" in text
+    templates = {p.name for p in TEMPLATES.glob("*.html.j2")}
+    assert templates == {s.template for s in SECTIONS} | {"page.html.j2", "macros.html.j2"}
 
 
 def test_sensitivity_study_folder_reports_per_design_not_per_point(tmp_path):
@@ -376,7 +431,7 @@ def test_sensitivity_study_folder_reports_per_design_not_per_point(tmp_path):
 
 
 def test_a_large_study_reads_a_bounded_sample_of_its_detail(study, monkeypatch):
-    monkeypatch.setattr(report, "DETAIL_REPLICATES", 2)
+    monkeypatch.setattr(report_data, "DETAIL_REPLICATES", 2)
     data = report.load(study)
     sampled = data.runs[data.runs["key"].isin(data.detail_keys)]
     assert set(sampled["replicate"]) == {0, 1}
@@ -384,5 +439,5 @@ def test_a_large_study_reads_a_bounded_sample_of_its_detail(study, monkeypatch):
     assert set(data.events["run"]) <= set(data.detail_keys)
     activity = report.governance_frames(data)
     assert activity  # governance counts come from the sampled runs only
-    monkeypatch.setattr(report, "MAX_DETAIL_RUNS", 3)
+    monkeypatch.setattr(report_data, "MAX_DETAIL_RUNS", 3)
     assert len(report.detail_sample(data.runs)) == 3

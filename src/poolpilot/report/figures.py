@@ -199,15 +199,16 @@ def intervals(
     xlabel: str,
     formatter: FuncFormatter | None = None,
     zero: bool = True,
+    centre: str = "median",
 ) -> Figure:
-    """Median dots and 90% interval lines, one row per design (columns median, low, high)."""
+    """Dots at ``centre`` and interval lines (columns low, high), one row per design."""
     with style():
         height = 1.0 + 0.32 * max(len(frame), 1)
         fig = Figure(figsize=(WIDTH, height), layout="constrained")
         ax = fig.subplots()
         pos = np.arange(len(frame))
         ax.hlines(pos, frame["low"], frame["high"], color=PALETTE[0], linewidth=2.2)
-        ax.plot(frame["median"], pos, "o", color=PALETTE[5], markersize=5, label="median")
+        ax.plot(frame[centre], pos, "o", color=PALETTE[5], markersize=5, label=centre)
         if zero:
             ax.axvline(0, color=GREY, linewidth=1, linestyle="--")
         ax.set_yticks(pos, [str(i) for i in frame.index])
@@ -294,7 +295,7 @@ def cost_shift(frame: pd.DataFrame) -> Figure:
         ax.set_ylim(len(frame) - 0.5, -0.5)
         ax.grid(axis="y", visible=False)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-        ax.set_xlabel("Holder's own service lines (% of pooled spend; median and 90% interval)")
+        ax.set_xlabel("Holder's own service lines (% of pooled spend; median and 5-95% spread)")
         ax.set_title("Cost shifting made visible: the holder's lines against their fair share")
         ax.legend(loc="lower right")
     return fig

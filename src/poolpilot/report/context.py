@@ -1,0 +1,64 @@
+"""What every section's data function starts from: the study, and figures as the page embeds
+them.
+
+`Study` holds a loaded results folder and the frames more than one section reads (the ranked
+summary, the headlines, the return on the pool), each computed once.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+from matplotlib.figure import Figure as MplFigure
+
+from poolpilot.report import figures, tables
+from poolpilot.report.data import ReportData
+
+#: Designs per block of a wide table (fits a portrait page).
+DESIGNS_PER_TABLE = 6
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure as the page embeds it: SVG in a data URL, at its print size."""
+
+    src: str
+    alt: str
+    caption: str
+    width: int
+    height: int
+
+
+def embed(fig: MplFigure, alt: str, caption: str = "") -> Figure:
+    """SVG as a data URL in an <img>: no script, no id clashes between figures."""
+    data = base64.b64encode(figures.svg(fig)).decode("ascii")
+    width, height = fig.get_size_inches()
+    return Figure(
+        f"data:image/svg+xml;base64,{data}", alt, caption, round(width * 96), round(height * 96)
+    )
+
+
+def chunks(items: list[str], size: int = DESIGNS_PER_TABLE) -> list[list[str]]:
+    """Designs in blocks of a table each."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)] or [[]]
+
+
+class Study:
+    """A loaded results folder with the frames more than one section reads, computed once."""
+
+    def __init__(self, data: ReportData) -> None:
+        self.data = data
+        self.symbol = data.symbol
+        self.summary, self.offered = tables.ranked_summary(data)
+
+    @cached_property
+    def headlines(self) -> pd.DataFrame:
+        runs = self.data.runs
+        return tables.headline_frame(self.summary, runs[runs["label"].isin(self.offered)])
+
+    @cached_property
+    def returns(self) -> tuple[pd.DataFrame, dict[str, str]]:
+        return tables.pool_return(self.data)
