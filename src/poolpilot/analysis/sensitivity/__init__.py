@@ -13,6 +13,10 @@ integers and levels become SALib variables).
 Every index comes back as a row of ``metric, parameter, method, index, value, ci_low,
 ci_high`` so that results from different methods and metrics stack, filter and plot alike.
 
+On the package, ``sample`` and ``analyze`` are the functions (as SALib users expect), which
+hides the modules of the same name: import a module's other names with ``from
+poolpilot.analysis.sensitivity.sample import ...``, not with ``import ... as``.
+
 >>> from poolpilot.analysis import sensitivity
 >>> sensitivity.analyze_scenario("hospital_led_post_acute", "morris", samples=4)  # doctest: +SKIP
 """
