@@ -307,6 +307,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     except sensitivity.IncompleteStudyError as err:
         print(f"poolpilot: {err}", file=sys.stderr)
         return 130 if err.summary.interrupted else 1
+    _write_report(result.folder)  # the analysis stage writes no report: it comes after it
     if not args.quiet:
         print(result.summary, file=sys.stderr)
         ranked = result.ranking.dropna(subset=["rank"])

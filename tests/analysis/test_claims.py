@@ -2,7 +2,7 @@
 
 Each row runs its preset with the practice present and absent at the same seeds and asserts,
 for every metric the claim names, that the 99% bootstrap interval of the mean paired difference
-excludes zero on the claimed side (poolpilot.claims). Nothing in the model knows about these
+excludes zero on the claimed side (poolpilot.analysis.claims, with poolpilot.analysis.paired). Nothing in the model knows about these
 tests: the directions come out of the mechanisms.
 """
 

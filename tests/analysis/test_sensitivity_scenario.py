@@ -1,4 +1,4 @@
-"""Sensitivity analysis of scenarios: the point mapping, the studies layer, outputs and the CLI.
+"""Sensitivity analysis of scenarios: the studies layer as runner, the outputs and the CLI.
 
 Real runs use the reference scenario at 12 months and small designs (these tests check the
 plumbing, not the indices' values); the agreement with `analyze_function` uses a toy model in
@@ -7,6 +7,7 @@ place of the simulation, so every number can be compared exactly.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 
 from poolpilot import cli
 from poolpilot.analysis import sensitivity as sa
-from poolpilot.model.metrics import METRIC_NAMES
+from poolpilot.model.metrics import METRICS
 from poolpilot.model.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult
 from poolpilot.runs import study
 from poolpilot.scenario import ScenarioError, load_scenario
@@ -27,8 +28,8 @@ PARAMETERS = [
     {"path": "holder.planning_cycle_months", "bounds": [1, 6]},
     {"path": "trust.gain_rate", "bounds": [0.02, 0.1]},
 ]
-METRICS = ["unmet_need_share", "trust_final_mean", "disputes_raised"]
-QUICK = dict(months=12, workers=1, progress="none", report=False)
+STUDY_METRICS = ["unmet_need_share", "trust_final_mean", "disputes_raised"]
+QUICK = dict(months=12, workers=1, progress="none")
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def sobol_study(tmp_path_factory):
         "sobol",
         samples=16,
         replicates=2,
-        metrics=METRICS,
+        metrics=STUDY_METRICS,
         parameters=PARAMETERS,
         seed=3,
         out=out,
@@ -49,50 +50,7 @@ def sobol_study(tmp_path_factory):
     return result, out
 
 
-# --- the point mapping ------------------------------------------------------------------------
-
-
-def test_levels_take_equal_shares_of_the_unit_interval():
-    assert [sa.level_value(u, RIGHTS) for u in (0.0, 0.33, 1 / 3, 0.66, 2 / 3, 0.99, 1.0)] == [
-        "none",
-        "none",
-        "informal",
-        "informal",
-        "formal",
-        "formal",
-        "formal",
-    ]
-    u = np.random.default_rng(0).random(30_000)
-    counts = pd.Series([sa.level_value(x, RIGHTS) for x in u]).value_counts(normalize=True)
-    assert counts.to_dict() == pytest.approx(dict.fromkeys(RIGHTS, 1 / 3), abs=0.01)
-
-
-def test_integers_round_within_their_bounds_with_equal_shares():
-    factor = sa.Factor("holder.planning_cycle_months", "integer", 1, 6)
-    assert factor.bounds == [0.5, 6.5]
-    assert [factor.value(x) for x in (0.5, 1.49, 1.5, 3.2, 6.49, 6.5)] == [1, 1, 2, 3, 6, 6]
-    x = np.random.default_rng(1).uniform(*factor.bounds, 60_000)
-    counts = pd.Series([factor.value(v) for v in x]).value_counts(normalize=True)
-    assert sorted(counts.index) == [1, 2, 3, 4, 5, 6]
-    assert counts.to_numpy() == pytest.approx(np.full(6, 1 / 6), abs=0.01)
-
-
-def test_field_types_come_from_the_schema():
-    scenario = load_scenario(SCENARIO)
-    found = sa.factors(
-        scenario,
-        [
-            *PARAMETERS,
-            {"path": "governance.escalation.tiers.frontline.delay_months", "bounds": [0, 3]},
-            {"path": "population.segments.adults_with_smi.need.transport", "bounds": [0.5, 1]},
-            {"path": "payers.medicaid.initial_trust", "bounds": [0.5, 0.9]},
-        ],
-    )
-    assert [f.kind for f in found] == ["levels", "integer", "number", "integer", "number", "number"]
-    problem = sa.scenario_problem(found)
-    assert problem["names"][0] == "governance.challenges.rights"
-    assert problem["bounds"][:3] == [[0.0, 1.0], [0.5, 6.5], [0.02, 0.1]]
-    assert "groups" not in problem
+# --- inputs ----------------------------------------------------------------------------------
 
 
 def test_bad_inputs_are_all_reported_before_any_run(tmp_path):
@@ -131,21 +89,25 @@ def test_sobol_study_writes_the_indices_tables(sobol_study):
     for name in ("indices.parquet", "indices.csv"):
         table = pd.read_parquet(out / name) if name.endswith("parquet") else pd.read_csv(out / name)
         assert list(table.columns) == sa.COLUMNS
-        assert set(table["metric"]) == set(METRICS)
+        assert set(table["metric"]) == set(STUDY_METRICS)
         assert set(table["parameter"]) == {p["path"] for p in PARAMETERS}
         assert set(table["index"]) == {"S1", "ST"}
         assert (table["method"] == "sobol").all()
-        assert len(table) == len(METRICS) * len(PARAMETERS) * 2
+        assert len(table) == len(STUDY_METRICS) * len(PARAMETERS) * 2
     assert list(result.indices.columns) == sa.COLUMNS
     for name in ("convergence", "noise", "ranking"):
         assert (out / f"{name}.parquet").exists()
     for name in ("runs.parquet", "timeseries.parquet", "events.parquet", "manifest.json"):
         assert (out / name).exists()
-    for metric in METRICS:
+    assert not (out / "report.html").exists()  # the report is a later stage: the CLI writes it
+    info = json.loads((out / "sensitivity.json").read_text())
+    assert info["metrics"] == STUDY_METRICS and info["replicates"] == 2
+    assert [p["path"] for p in info["parameters"]] == [p["path"] for p in PARAMETERS]
+    for metric in STUDY_METRICS:
         if result.indices.loc[result.indices["metric"] == metric, "value"].notna().any():
             assert (out / f"sobol_{metric}.png").stat().st_size > 0
     convergence = pd.read_parquet(out / "convergence.parquet")
-    assert set(convergence["metric"]) == set(METRICS)
+    assert set(convergence["metric"]) == set(STUDY_METRICS)
     assert {"value_half", "value", "unstable"} <= set(convergence.columns)
     ranking = result.ranking
     assert set(ranking["index"]) == {"ST"}
@@ -173,7 +135,7 @@ def test_design_rows_map_to_the_runs(sobol_study):
         for path, value in point.items():
             match &= (runs[path] == value).to_numpy()
         assert sorted(runs.loc[match, "replicate"]) == [0, 1]
-        for metric in METRICS:
+        for metric in STUDY_METRICS:
             assert result.Y[metric][i] == pytest.approx(runs.loc[match, metric].mean(), abs=0)
     assert sorted(set(runs["seed"])) == sorted(study.run_seeds(3, 2))
 
@@ -182,7 +144,7 @@ def test_replicates_report_the_noise_share(sobol_study):
     result, out = sobol_study
     noise = pd.read_parquet(out / "noise.parquet")
     assert list(noise.columns) == sa.NOISE_COLUMNS
-    assert set(noise["metric"]) == set(METRICS)
+    assert set(noise["metric"]) == set(STUDY_METRICS)
     row = noise.set_index("metric").loc["unmet_need_share"]
     assert row["total_variance"] > 0
     assert math.isfinite(row["noise_share"])
@@ -197,7 +159,7 @@ def test_resume_runs_nothing_new(sobol_study):
         "sobol",
         samples=16,
         replicates=2,
-        metrics=METRICS,
+        metrics=STUDY_METRICS,
         parameters=PARAMETERS,
         seed=3,
         out=out,
@@ -339,18 +301,21 @@ def _cli(tmp_path, *extra):
     )
 
 
-def test_cli_runs_a_tiny_study(tmp_path, capsys, monkeypatch):
+def test_cli_runs_a_tiny_study_then_writes_the_report(tmp_path, capsys, monkeypatch):
+    from poolpilot import report
+
     written = []
-    try:
-        from poolpilot import report
-    except ImportError:  # the report arrives with its own issue
-        pass
-    else:  # the report is tested on its own; here only that it is asked for
-        monkeypatch.setattr(report, "write_report", written.append)
+
+    def write_report(folder):
+        # the analysis is finished when the report is asked for
+        assert (folder / "indices.parquet").exists()
+        written.append(folder)
+
+    # the report is tested on its own; here only that the command asks for it, after
+    monkeypatch.setattr(report, "write_report", write_report)
     assert _cli(tmp_path, "--samples", "4", "--metrics", "trust_final_mean") == 0
     assert "results:" in capsys.readouterr().out
-    if written:
-        assert written == [tmp_path / "cli"]
+    assert written == [tmp_path / "cli"]
     indices = pd.read_csv(tmp_path / "cli" / "indices.csv")
     assert set(indices["parameter"]) == {"governance.challenges.rights", "cadence"}
 
@@ -376,8 +341,8 @@ def test_every_metric_by_default():
         SCENARIO, "sobol", samples=4, parameters=PARAMETERS[2:], months=3, progress="none"
     )
     assert result.folder is None
-    assert list(result.Y) == METRIC_NAMES
-    assert set(result.indices["metric"]) == set(METRIC_NAMES)
-    constant = [m for m in METRIC_NAMES if np.ptp(result.Y[m]) == 0]
+    assert list(result.Y) == list(METRICS)
+    assert set(result.indices["metric"]) == set(METRICS)
+    constant = [m for m in METRICS if np.ptp(result.Y[m]) == 0]
     for metric in constant:
         assert any(note.startswith(f"{metric}: constant") for note in result.notes)
