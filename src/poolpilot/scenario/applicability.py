@@ -201,7 +201,7 @@ def inert_settings(scenario: Scenario) -> list[Inert]:
     for schema_path, rule in _compared(Scenario):
         if rule.acts(data):
             continue
-        info = schema_field(Scenario, schema_path)
+        info = schema_field(Scenario, schema_path.replace("[]", ""))
         if info is None or info.is_required():
             continue
         default = _plain(info.get_default(call_default_factory=True))
