@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from poolpilot.scenario.applicability import switched_off, without_inert
 from poolpilot.scenario.paths import NAMED_LISTS, set_field
 from poolpilot.scenario.schema import Scenario
 from poolpilot.scenario.validation import Problem, ScenarioError, validate_data
@@ -168,16 +169,22 @@ def load_scenario(
         data, path = resolve(source)
         file = str(source) if Path(str(source)).exists() else str(path)
     problems = []
+    changed: set[str] = set()
     # parsed one by one inside the loop, so a malformed --set is a Problem like any other
     for item in overrides.items() if isinstance(overrides, dict) else overrides or []:
         path_ = item[0] if isinstance(item, tuple) else item.partition("=")[0].strip()
         try:
             path_, value = item if isinstance(item, tuple) else parse_assignment(item)
             set_field(data, path_, value)
+            changed.add(path_)
         except (KeyError, ValueError) as err:
             problems.append(Problem(file, path_, f"cannot set: {err.args[0]}"))
     if problems:
         raise ScenarioError(problems)
+    # an override that changes the design (budget.basis, holder.kind) takes the settings it
+    # made inert back to their defaults; an override of an inert field itself is refused
+    if changed:
+        without_inert(data, switched_off(data, changed))
     return validate_data(data, file)
 
 

@@ -130,7 +130,7 @@ def schema_field(model: type[BaseModel], path: str | tuple[Any, ...]) -> FieldIn
             continue  # inside a list item or a mapping: the item's key or name
         info = current.model_fields.get(part) if isinstance(part, str) else None
         if info is None:
-            if found is not None and _is_list_or_map(found.annotation):
+            if found is not None and holds_items(found.annotation):
                 continue  # a list item's name or a mapping's key
             return None
         found = info
@@ -151,9 +151,10 @@ def section_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(current.model_fields) if hasattr(current, "model_fields") else []
 
 
-def _is_list_or_map(annotation: Any) -> bool:
+def holds_items(annotation: Any) -> bool:
+    """Whether a field holds items (a list or a mapping) rather than one value or section."""
     text = str(annotation)
-    return text.startswith(("list[", "dict[")) or "list[" in text or "dict[" in text
+    return "list[" in text or "dict[" in text
 
 
 def schema_fields(
@@ -168,8 +169,63 @@ def schema_fields(
         inner = section_type(info.annotation)
         yield path, info, inner
         if inner is not None:
-            item = f"{path}[]" if _is_list_or_map(info.annotation) else path
+            item = item_path(path, info)
             yield from schema_fields(inner, item)
+
+
+def item_path(path: str, info: FieldInfo) -> str:
+    """Where a field's contents sit: ``payers[]`` for the items of a list, else the field."""
+    return f"{path}[]" if holds_items(info.annotation) else path
+
+
+def sections(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
+    """Every section of the schema at its path (``""`` is the top), in declaration order."""
+    out: list[tuple[str, type[BaseModel]]] = [("", model)]
+    for path, info, inner in schema_fields(model):
+        if inner is not None:
+            out.append((item_path(path, info), inner))
+    return out
+
+
+def matches(schema_path: str, pattern: str) -> bool:
+    """Whether a schema path (``budget.corridor.enabled``) falls under a pattern.
+
+    A pattern is a schema path, or a section followed by ``.*`` for everything inside it.
+    """
+    if pattern.endswith(".*"):
+        return schema_path.startswith(pattern[:-1])
+    return schema_path == pattern
+
+
+def instances(data: dict[str, Any], schema_path: str) -> list[str]:
+    """The data paths a schema path names in ``data``: one per item of every list on the way.
+
+    ``providers[].demand_bias`` gives ``providers.bh_clinic.demand_bias``, ...; a field absent
+    from ``data`` gives nothing.
+    """
+    head, marker, rest = schema_path.partition("[]")
+    if not marker:
+        try:
+            get_field(data, schema_path)
+        except KeyError:
+            return []
+        return [schema_path]
+    try:
+        items = get_field(data, head)
+    except KeyError:
+        return []
+    if not isinstance(items, list):
+        return []
+    id_key = NAMED_LISTS.get(head.rsplit(".", 1)[-1])
+    out: list[str] = []
+    for i, item in enumerate(items):
+        name = item.get(id_key) if id_key and isinstance(item, dict) else None
+        label = f"{head}.{name if name is not None else i}"
+        if not rest:
+            out.append(label)
+        elif isinstance(item, dict):
+            out += [f"{label}.{sub}" for sub in instances(item, rest.lstrip("."))]
+    return out
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:

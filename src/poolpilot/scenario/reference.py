@@ -20,7 +20,8 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from poolpilot.scenario import schema
-from poolpilot.scenario.paths import NAMED_LISTS
+from poolpilot.scenario.applicability import TABLE, acts_in
+from poolpilot.scenario.paths import NAMED_LISTS, item_path, section_type, sections
 
 COMMAND = "python -m poolpilot.scenario.reference docs/scenario-reference.md"
 
@@ -106,34 +107,9 @@ def _is_union(hint: Any) -> bool:
     return get_origin(hint) in (Union, types.UnionType)
 
 
-def _model_in(hint: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The section class inside an annotation, and whether it is a list of them."""
-    if isinstance(hint, type) and issubclass(hint, BaseModel):
-        return hint, False
-    if get_origin(hint) is list:
-        inner, _ = _model_in(get_args(hint)[0])
-        return inner, inner is not None
-    if _is_union(hint):
-        for arg in get_args(hint):
-            found = _model_in(arg)
-            if found[0] is not None:
-                return found
-    return None, False
-
-
-def _child(path: str, name: str, is_list: bool) -> str:
-    return (f"{path}.{name}" if path else name) + ("[]" if is_list else "")
-
-
-def parts(model: type[BaseModel] = schema.Scenario, path: str = "") -> list[Part]:
+def parts(model: type[BaseModel] = schema.Scenario) -> list[Part]:
     """Every section, depth first in declaration order (the order a scenario file is written)."""
-    out = [Part(path, model)]
-    hints = _hints(model)
-    for name in model.model_fields:
-        sub, is_list = _model_in(hints[name])
-        if sub is not None:
-            out += parts(sub, _child(path, name, is_list))
-    return out
+    return [Part(path, section) for path, section in sections(model)]
 
 
 # --- one row --------------------------------------------------------------------------------
@@ -265,17 +241,19 @@ def rows(part: Part, anchors: dict[str, str]) -> list[Row]:
     """The rows of one section; a nested section's row links to its heading."""
     hints = _hints(part.model)
     out = []
+    prefix = f"{part.path}." if part.path else ""
     for name, field in part.model.model_fields.items():
         hint = hints[name]
-        sub, is_list = _model_in(hint)
-        child = _child(part.path, name, is_list)
-        link = anchors.get(child) if sub is not None else None
+        sub = section_type(field.annotation)
+        link = anchors.get(item_path(f"{prefix}{name}", field)) if sub is not None else None
         kind = type_text(hint, link)
         if _alias(hint) is None and get_origin(hint) is not Annotated:
             kind = _with_range(kind, field.metadata)
         description = field.description or ""
         meaning = description or _first_sentence(_doc(sub)) or "-"
-        prefix = f"{part.path}." if part.path else ""
+        where = acts_in(f"{prefix}{name}")
+        if where:
+            meaning += f" (*{where}*)"
         out.append(
             Row(
                 path=f"{prefix}{name}",
@@ -329,6 +307,21 @@ Shared types:
 """
 
 
+def _where_fields_act() -> str:
+    """The applicability table: fields that act only in some designs, and why."""
+    lines = [
+        "## Where fields act\n",
+        "These fields act only in some designs. Validation refuses one set away from its",
+        "default where it has no effect, saying why and what to do.\n",
+        "| Fields | Where it acts | Why |",
+        "|---|---|---|",
+    ]
+    for rule in TABLE:
+        fields = ", ".join(f"`{f}`" for f in rule.fields)
+        lines.append(f"| {fields} | {_cell(rule.where())} | {_cell(rule.why)} |")
+    return "\n".join(lines) + "\n"
+
+
 def render() -> str:
     """The whole reference as Markdown."""
     all_parts = parts()
@@ -339,7 +332,7 @@ def render() -> str:
             by_key.setdefault(key, []).append(f"`{lst}`")
     matched = [f"`{key}` ({', '.join(lists)})" for key, lists in by_key.items()]
     items = ", ".join(matched[:-1]) + f" or {matched[-1]}" if len(matched) > 1 else matched[0]
-    out = [_intro(items), "## Contents\n"]
+    out = [_intro(items), _where_fields_act(), "## Contents\n"]
     for part in all_parts:
         depth = part.path.count(".") if part.path else 0
         out.append(f"{'  ' * depth}- [{part.title}](#{part.anchor})")

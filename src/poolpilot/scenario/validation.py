@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from poolpilot.scenario.applicability import inert_settings
 from poolpilot.scenario.paths import named_path, section_fields
 from poolpilot.scenario.schema import Scenario
 
@@ -166,4 +167,8 @@ def validate_data(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
     refs = _reference_problems(scenario)
     if refs:
         raise ScenarioError([Problem(file, path, msg) for path, msg in refs])
+    data_ = scenario.model_dump(mode="json")
+    inert = [Problem(file, i.path, i.rule.problem(data_)) for i in inert_settings(scenario)]
+    if inert:
+        raise ScenarioError(inert)
     return scenario

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from poolpilot.scenario.applicability import without_inert
 from poolpilot.scenario.loading import to_data
 from poolpilot.scenario.schema import Scenario
 from poolpilot.scenario.validation import validate_data
@@ -32,7 +33,7 @@ def without_own_lines(scenario: Scenario, kind: str) -> dict[str, Any]:
             }
         )
     data["holder"] = {**holder, "kind": kind, "own_lines": [], "self_interest": 0.0}
-    return data
+    return without_inert(data)
 
 
 def no_pool_variant(scenario: Scenario) -> Scenario:
@@ -46,7 +47,8 @@ def no_pool_variant(scenario: Scenario) -> Scenario:
         "admin_share": 0.0,
         "reserve_share": 0.0,
     }
-    return validate_data(data, f"{scenario.name} (no-pool baseline)")
+    # a prospective design's envelope settings, prevention and planning rules act no more
+    return validate_data(without_inert(data), f"{scenario.name} (no-pool baseline)")
 
 
 def population_key(resolved: dict[str, Any]) -> str:

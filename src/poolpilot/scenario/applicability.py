@@ -1,0 +1,250 @@
+"""Where each field acts: the one table of fields that some designs ignore.
+
+Some fields only matter in some designs: prevention only acts on upstream spend, which only a
+prospective budget makes; oversight only corrects a provider council. A value set where it
+cannot act would look like a design choice and change nothing, so validation refuses it, with
+the reason and what to do. The table below is the one place that says so; the reference shows
+it, and tests/scenario/test_fields_act.py checks that each declared field really is inert
+where the table says it is, and that every other field moves some metric.
+
+A condition is ``path == value`` or ``path != value``; ``and`` binds tighter than ``or``;
+``never`` means the field acts in no design yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from poolpilot.scenario.paths import (
+    get_field,
+    holds_items,
+    instances,
+    matches,
+    schema_field,
+    schema_fields,
+    set_field,
+)
+from poolpilot.scenario.schema import Scenario
+
+NEVER = "never"
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """Fields (schema paths, ``section.*`` for a whole section) and the designs they act in."""
+
+    fields: tuple[str, ...]
+    acts_when: str
+    why: str
+
+    def alternatives(self) -> list[list[tuple[str, str, str]]]:
+        """``acts_when`` as alternatives of (path, operator, value) conditions, all needed."""
+        if self.acts_when == NEVER:
+            return []
+        out = []
+        for alternative in self.acts_when.split(" or "):
+            conditions = []
+            for term in alternative.split(" and "):
+                op = "!=" if "!=" in term else "=="
+                path, _, value = (part.strip() for part in term.partition(op))
+                conditions.append((path, op, value))
+            out.append(conditions)
+        return out
+
+    def condition_paths(self) -> set[str]:
+        """The fields the design is judged by (``holder.kind``, ``budget.basis``)."""
+        return {path for alt in self.alternatives() for path, _, _ in alt}
+
+    def acts(self, data: dict[str, Any]) -> bool:
+        """Whether these fields act in the design given as (validated, complete) data."""
+        return any(
+            all((str(get_field(data, p)) == v) == (op == "==") for p, op, v in alt)
+            for alt in self.alternatives()
+        )
+
+    def where(self) -> str:
+        """Where the fields act, in words for the reference."""
+        if self.acts_when == NEVER:
+            return "acts in no design yet"
+        text = self.acts_when.replace(" != ", " is not ").replace(" == ", " is ")
+        return f"acts only when {text}"
+
+    def problem(self, data: dict[str, Any]) -> str:
+        """Why a value set here changes nothing, and what to do about it."""
+        if self.acts_when == NEVER:
+            return f"has no effect: {self.why}; remove it"
+        state = ", ".join(f"{p} is {get_field(data, p)}" for p in sorted(self.condition_paths()))
+        remedy = " or ".join(
+            " and ".join(f"{p}: {v}" if op == "==" else f"{p} other than {v}" for p, op, v in alt)
+            for alt in self.alternatives()
+        )
+        return f"has no effect: {self.why} ({state}); remove it or set {remedy}"
+
+
+PROSPECTIVE = "budget.basis == prospective"
+
+#: Fields that act only in some designs, read from src/poolpilot/model (see each reason).
+TABLE: tuple[Applicability, ...] = (
+    Applicability(
+        ("prevention.*",),
+        PROSPECTIVE,
+        "prevention acts only through upstream spend, which only a prospective budget makes",
+    ),
+    Applicability(
+        ("budget.upstream_share", "budget.savings_retained"),
+        PROSPECTIVE,
+        "only a prospective envelope is split into upstream spend and retained savings",
+    ),
+    Applicability(
+        ("budget.forecast_error", "budget.forecast_bias", "budget.rebasing"),
+        PROSPECTIVE,
+        "only a prospective envelope is forecast and rebased; a retrospective budget pays "
+        "for delivered activity",
+    ),
+    Applicability(
+        ("budget.in_year_adjustment.*", "budget.corridor.*"),
+        PROSPECTIVE,
+        "in-year adjustment and risk corridors act only on a prospective envelope",
+    ),
+    Applicability(
+        ("holder.planning_cycle_months",),
+        "budget.basis == retrospective",
+        "a prospective budget is planned once a year, when its envelopes are set",
+    ),
+    Applicability(
+        ("holder.data_accuracy",),
+        "holder.kind != provider_council and budget.basis == retrospective",
+        "the holder's need data are read only when it plans a retrospective budget itself; "
+        "a provider council plans from its providers' reports, a prospective budget from "
+        "the forecast",
+    ),
+    Applicability(
+        ("holder.data_lag_months",),
+        "holder.kind != provider_council or budget.basis == prospective",
+        "a provider council plans from its providers' current reports; the lag acts only on "
+        "other holders' data and on a prospective forecast",
+    ),
+    Applicability(
+        ("holder.bilateral_delay_months",),
+        "holder.kind == none",
+        "only without a pool does moving money need a bilateral agreement",
+    ),
+    Applicability(
+        ("providers[].demand_bias",),
+        "holder.kind == provider_council",
+        "only a provider council plans from its providers' own demand reports",
+    ),
+    Applicability(
+        ("governance.oversight.*",),
+        "holder.kind == provider_council",
+        "oversight acts only on a provider council's decisions",
+    ),
+    Applicability(
+        ("acute_events[].borne_by",),
+        NEVER,
+        "acute costs are not yet posted to any party, so who bears them changes nothing "
+        "(leave it at outside)",
+    ),
+)
+
+
+def rule_for(schema_path: str) -> Applicability | None:
+    """The table's entry for a schema path (``payers[].x``), or None if it acts everywhere."""
+    return next((r for r in TABLE if any(matches(schema_path, f) for f in r.fields)), None)
+
+
+@dataclass(frozen=True)
+class Inert:
+    """A value set where it has no effect: the data path, its rule, and its default."""
+
+    path: str
+    rule: Applicability
+    default: Any
+
+
+def _plain(value: Any) -> Any:
+    """A default as scenario data (sections and lists of sections as dicts)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _compared(model: type[BaseModel]) -> list[tuple[str, Applicability]]:
+    """The schema paths whose values are compared with their defaults, with their rule.
+
+    A section is compared field by field; a list of sections inside a covered section
+    (``budget.corridor.bands``) is compared whole.
+    """
+    out: list[tuple[str, Applicability]] = []
+    whole: list[str] = []
+    for path, info, inner in schema_fields(model):
+        rule = rule_for(path)
+        if rule is None or any(path.startswith(f"{w}[]") for w in whole):
+            continue
+        if inner is not None and not holds_items(info.annotation):
+            continue  # a section: its fields are compared
+        if inner is not None:
+            whole.append(path)
+        out.append((path, rule))
+    return out
+
+
+def inert_settings(scenario: Scenario) -> list[Inert]:
+    """Every field set away from its default in a design where it has no effect."""
+    data = scenario.model_dump(mode="json")
+    out = []
+    for schema_path, rule in _compared(Scenario):
+        if rule.acts(data):
+            continue
+        info = schema_field(Scenario, schema_path.replace("[]", ""))
+        if info is None or info.is_required():
+            continue
+        default = _plain(info.get_default(call_default_factory=True))
+        for path in instances(data, schema_path):
+            if get_field(data, path) != default:
+                out.append(Inert(path, rule, default))
+    return out
+
+
+def switched_off(data: dict[str, Any], changed: set[str]) -> list[Inert]:
+    """Settings a change of design (``changed`` paths, e.g. ``budget.basis``) made inert.
+
+    Raw ``data`` that does not validate gives nothing: validation reports it.
+    """
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValueError:
+        return []
+
+    def touched(path: str) -> bool:
+        return any(path == c or path.startswith(f"{c}.") for c in changed)
+
+    return [
+        item
+        for item in inert_settings(scenario)
+        if not touched(item.path) and any(touched(p) for p in item.rule.condition_paths())
+    ]
+
+
+def without_inert(data: dict[str, Any], settings: list[Inert] | None = None) -> dict[str, Any]:
+    """The data with inert settings (by default all of them) back at their defaults.
+
+    A change of design (no pool, a retrospective arm) leaves the old design's settings
+    behind; they change nothing there, and would be refused.
+    """
+    if settings is None:
+        settings = inert_settings(Scenario.model_validate(data))
+    for item in settings:
+        set_field(data, item.path, item.default)
+    return data
+
+
+def acts_in(schema_path: str) -> str | None:
+    """Where a schema path (a field, or a section the table covers whole) acts, in words."""
+    rule = rule_for(schema_path) or next((r for r in TABLE if f"{schema_path}.*" in r.fields), None)
+    return rule.where() if rule else None

@@ -1,0 +1,205 @@
+"""Validation refuses a field set where it has no effect, one line each, saying why and what to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from poolpilot.scenario import (
+    ScenarioError,
+    list_presets,
+    load_scenario,
+    no_pool_variant,
+    set_field,
+    validate_data,
+)
+from poolpilot.scenario.applicability import TABLE, without_inert
+from tiny import tiny_data
+
+COUNCIL = {"kind": "provider_council", "planning_cycle_months": 1}
+PROSPECTIVE = {"basis": "prospective"}
+
+
+def problems(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(ScenarioError) as err:
+        validate_data(data, "my.yaml")
+    return str(err.value).splitlines()
+
+
+def test_oversight_outside_a_provider_council() -> None:
+    data = tiny_data(holder={"kind": "hospital"}, governance={"oversight": {"enabled": True}})
+    assert problems(data) == [
+        "my.yaml: governance.oversight.enabled: has no effect: oversight acts only on a "
+        "provider council's decisions (holder.kind is hospital); remove it or set "
+        "holder.kind: provider_council"
+    ]
+
+
+def test_oversight_acts_in_a_provider_council() -> None:
+    data = tiny_data(holder=COUNCIL, governance={"oversight": {"enabled": True}})
+    data["holder"] = COUNCIL
+    validate_data(data, "my.yaml")
+
+
+def test_prevention_in_a_retrospective_budget() -> None:
+    data = tiny_data(prevention={"max_need_reduction": 0.4, "lag_months": 3})
+    assert problems(data) == [
+        f"my.yaml: prevention.{field}: has no effect: prevention acts only through upstream "
+        "spend, which only a prospective budget makes (budget.basis is retrospective); remove "
+        "it or set budget.basis: prospective"
+        for field in ("max_need_reduction", "lag_months")
+    ]
+    data["budget"] = PROSPECTIVE
+    data["holder"] = {"kind": "convener"}  # tiny's exact need data do not act here either
+    validate_data(data, "my.yaml")
+
+
+def test_data_accuracy_in_a_prospective_budget() -> None:
+    (line,) = problems(tiny_data(budget=PROSPECTIVE))  # tiny sets data_accuracy: 1.0
+    assert line.startswith("my.yaml: holder.data_accuracy: has no effect: ")
+    assert "(budget.basis is prospective, holder.kind is convener)" in line
+    assert line.endswith(
+        "remove it or set holder.kind other than provider_council and budget.basis: retrospective"
+    )
+
+
+def test_data_accuracy_and_lag_in_a_provider_council() -> None:
+    data = tiny_data()
+    data["holder"] = {**COUNCIL, "data_accuracy": 0.5, "data_lag_months": 4}
+    lines = problems(data)
+    assert [line.split(": ")[1] for line in lines] == [
+        "holder.data_lag_months",
+        "holder.data_accuracy",
+    ]
+    assert "a provider council plans from its providers' current reports" in lines[0]
+    assert lines[0].endswith("or budget.basis: prospective")
+
+
+def test_data_lag_acts_in_a_prospective_provider_council() -> None:
+    data = tiny_data(budget=PROSPECTIVE)
+    data["holder"] = {"kind": "provider_council", "data_lag_months": 4}
+    validate_data(data, "my.yaml")
+
+
+def test_planning_cycle_in_a_prospective_budget() -> None:
+    data = tiny_data(budget=PROSPECTIVE)
+    data["holder"] = {"kind": "convener", "planning_cycle_months": 6}
+    (line,) = problems(data)
+    assert line == (
+        "my.yaml: holder.planning_cycle_months: has no effect: a prospective budget is planned "
+        "once a year, when its envelopes are set (budget.basis is prospective); remove it or "
+        "set budget.basis: retrospective"
+    )
+
+
+@pytest.mark.parametrize(
+    "path,value",
+    [
+        ("budget.upstream_share", 0.1),
+        ("budget.savings_retained", 0.2),
+        ("budget.forecast_error", 0.2),
+        ("budget.forecast_bias", -0.1),
+        ("budget.rebasing", False),
+        ("budget.in_year_adjustment.enabled", True),
+        ("budget.in_year_adjustment.trigger", 0.3),
+        ("budget.corridor.enabled", True),
+        ("budget.corridor.bands", [{"above": 0.05, "payer_share": 0.5}]),
+    ],
+)
+def test_prospective_budget_fields_in_a_retrospective_budget(path: str, value: Any) -> None:
+    data = tiny_data()
+    set_field(data, path, value)
+    (line,) = problems(data)
+    assert line.startswith(f"my.yaml: {path}: has no effect: ")
+    assert line.endswith(
+        "(budget.basis is retrospective); remove it or set budget.basis: prospective"
+    )
+
+
+def test_bilateral_delay_with_a_pool() -> None:
+    data = tiny_data(holder={"bilateral_delay_months": 2})
+    (line,) = problems(data)
+    assert line.startswith("my.yaml: holder.bilateral_delay_months: has no effect: only without")
+    assert line.endswith("(holder.kind is convener); remove it or set holder.kind: none")
+    data["holder"] = {"kind": "none", "bilateral_delay_months": 2}
+    validate_data(data, "my.yaml")
+
+
+def test_demand_bias_outside_a_provider_council_names_the_provider() -> None:
+    data = tiny_data()
+    data["providers"][0]["demand_bias"] = 0.3
+    (line,) = problems(data)
+    assert line.startswith("my.yaml: providers.nurses.demand_bias: has no effect: only a provider")
+    assert line.endswith(
+        "(holder.kind is convener); remove it or set holder.kind: provider_council"
+    )
+
+
+@pytest.mark.parametrize("who", ["holder", "medicaid"])
+def test_acute_costs_are_not_yet_borne_by_anyone(who: str) -> None:
+    data = tiny_data()
+    data["acute_events"][0]["borne_by"] = who
+    assert problems(data) == [
+        "my.yaml: acute_events.readmission.borne_by: has no effect: acute costs are not yet "
+        "posted to any party, so who bears them changes nothing (leave it at outside); remove it"
+    ]
+
+
+def test_defaults_are_accepted_where_they_do_not_act() -> None:
+    data = tiny_data(
+        budget={"upstream_share": 0.05, "corridor": {"enabled": False}},
+        prevention={"lag_months": 6},
+        governance={"oversight": {"enabled": False}},
+    )
+    data["acute_events"][0]["borne_by"] = "outside"
+    validate_data(data, "my.yaml")
+
+
+def test_every_inert_setting_is_reported_in_one_pass() -> None:
+    data = tiny_data(
+        holder={"bilateral_delay_months": 1},
+        governance={"oversight": {"strength": 0.1}},
+        budget={"rebasing": False},
+    )
+    assert len(problems(data)) == 3
+
+
+def test_an_override_of_an_inert_field_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="governance.oversight.enabled: has no effect"):
+        load_scenario("hospital_led_post_acute", {"governance.oversight.enabled": True})
+
+
+def test_an_override_that_changes_the_design_resets_what_it_makes_inert() -> None:
+    """A retrospective arm of a prospective preset: its envelope settings act no more."""
+    arm = load_scenario("prospective_community_health", {"budget.basis": "retrospective"})
+    assert arm.budget.upstream_share == 0.05 and not arm.budget.corridor.enabled
+    assert arm.prevention.half_effect_per_person == 15.0
+    council = load_scenario("provider_led_discharge", {"holder.kind": "commissioner"})
+    assert all(p.demand_bias == 0.0 for p in council.providers)
+    assert not council.governance.oversight.enabled
+
+
+def test_an_inert_override_beside_a_design_change_is_still_refused() -> None:
+    with pytest.raises(ScenarioError, match="budget.upstream_share: has no effect"):
+        load_scenario(
+            "prospective_community_health",
+            {"budget.basis": "retrospective", "budget.upstream_share": 0.2},
+        )
+
+
+@pytest.mark.parametrize("name", [n for n, _ in list_presets()])
+def test_every_preset_and_its_no_pool_baseline_validate(name: str) -> None:
+    assert no_pool_variant(load_scenario(name)).holder.kind == "none"
+
+
+def test_without_inert_keeps_what_acts() -> None:
+    data = tiny_data(budget={"rebasing": False})
+    data["holder"] = {"kind": "convener", "data_accuracy": 0.5}
+    without_inert(data)
+    assert data["budget"]["rebasing"] is True and data["holder"]["data_accuracy"] == 0.5
+
+
+def test_every_rule_says_why_in_words() -> None:
+    for rule in TABLE:
+        assert rule.why and rule.where().startswith("acts ")
