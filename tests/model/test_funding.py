@@ -160,6 +160,7 @@ def _prospective(bias: float, adjust: bool) -> PilotModel:
         "in_year_adjustment": {"enabled": adjust, "trigger": 0.05},
     }
     data = tiny_data(horizon_months=12, budget=budget, prevention={"max_need_reduction": 0.0})
+    data["holder"] = {"kind": "convener"}  # it plans from the forecast, not its own need data
     data["payers"][0]["annual_contribution"] = 200000  # money is not the constraint
     return PilotModel(validate_data(data, "t"), rng=1).run()
 

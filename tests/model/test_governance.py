@@ -199,7 +199,6 @@ def test_oversight_pulls_provider_reports_back_to_system_need():
         data["holder"] = {
             "kind": "provider_council",
             "planning_cycle_months": 1,
-            "data_lag_months": 0,
         }
         data["providers"] = [{**data["providers"][0], "demand_bias": 0.5}]
         m = PilotModel(validate_data(data, "t"), rng=1)

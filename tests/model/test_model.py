@@ -129,6 +129,7 @@ def test_upstream_spend_lowers_need_after_its_lag():
         budget={"basis": "prospective", "upstream_share": 0.2, "forecast_error": 0.0},
         prevention={"lag_months": 2, "max_need_reduction": 0.2, "half_effect_per_person": 15},
     )
+    data["holder"] = {"kind": "convener"}  # it plans from the forecast, not its own need data
     m = PilotModel(validate_data(data, "t"), rng=1).run()
     assert m.upstream[0] > 0
     assert m.true_need[0, 0, 0] == pytest.approx(100.0)  # no effect before the lag

@@ -95,7 +95,13 @@ def _wary_partners(data: dict) -> dict:
 
 
 def _disallowed_spend(data: dict) -> dict:
-    """Informal approvals without validation: spend is miscoded, reconciliation finds it."""
+    """Informal approvals without validation: spend is miscoded, reconciliation finds it.
+
+    Payers reconcile quarterly, so some of it is still hidden when the pilot ends (the
+    final audit's work).
+    """
+    for payer in data["payers"]:
+        payer["reconciliation"] = "quarterly"
     data["governance"]["decision_rights"]["enabled"] = False
     data["governance"]["validation"]["strictness"] = 0.0
     data["governance"]["reconciliation"]["external_audit_probability"] = 0.03

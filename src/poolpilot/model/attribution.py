@@ -25,68 +25,6 @@ if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
 
 
-class PayerAccounts:
-    """Each payer's unspent share of the pool, its spend this period, and its hidden findings.
-
-    ``vintages[seat]`` holds the disallowed spend charged to a payer and not yet found, as
-    ``[month, amount]`` pairs.
-    """
-
-    def __init__(self, n_payers: int) -> None:
-        self.balance = np.zeros(n_payers)
-        self.period_spend = np.zeros(n_payers)
-        self.statement_seen = np.zeros(n_payers, dtype=bool)
-        self.vintages: list[list[list[float]]] = [[] for _ in range(n_payers)]
-
-    def deposit(self, seat: int, amount: float) -> None:
-        """A contribution, net of administration and reserve, becomes the payer's to spend."""
-        self.balance[seat] += amount
-
-    def charge(self, amounts: np.ndarray) -> None:
-        """Spend charged to payers (one amount per payer)."""
-        self.balance -= amounts
-        self.period_spend += amounts
-
-    def credit(self, amounts: np.ndarray | float, seat: int | None = None) -> None:
-        """Money back to a payer's share (a clawback, a corridor repayment) or taken out."""
-        if seat is None:
-            self.balance += amounts
-        else:
-            self.balance[seat] += amounts
-
-    def hide(self, seat: int, month: int, amount: float) -> None:
-        """Disallowed spend waits, undetected, until something finds it."""
-        self.vintages[seat].append([month, amount])
-
-    def search(
-        self, seat: int, month: int, power: float, rng: np.random.Generator
-    ) -> tuple[float, list[int]]:
-        """Look through a payer's hidden spend: each vintage is found with chance ``power``.
-
-        Returns the amount found and, for each vintage found, the months it lay hidden.
-        """
-        found = 0.0
-        kept = []
-        lags = []
-        for vintage in self.vintages[seat]:
-            if power >= 1.0 or rng.random() < power:
-                found += vintage[1]
-                lags.append(month - vintage[0])
-            else:
-                kept.append(vintage)
-        self.vintages[seat] = kept
-        return found, lags
-
-    def any_hidden(self) -> bool:
-        return any(self.vintages)
-
-    def hidden(self, seat: int) -> float:
-        return sum(v[1] for v in self.vintages[seat])
-
-    def close_period(self, seat: int) -> None:
-        self.period_spend[seat] = 0.0
-
-
 def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
     """Charge this month's spend by service to payers; returns the amount blocked per service.
 

@@ -16,8 +16,7 @@ import numpy as np
 from poolpilot.model.challenges import Disputes
 
 if TYPE_CHECKING:
-    from poolpilot.model.agents import Payer, Provider
-    from poolpilot.model.interface import Pilot
+    from poolpilot.model.interface import Partner, Pilot
 
 #: Changes smaller than this share of a line's allocation are not made (noise, not news).
 MATERIALITY = 0.03
@@ -129,7 +128,7 @@ class Approvals:
         own = bool(m.line_own[line])
         fair = m.fair[line]
         harm = 0.0 if fair <= 0 else max(0.0, (fair - change.amount) / fair)
-        voters: list[tuple[Payer | Provider, float]] = []
+        voters: list[tuple[Partner, float]] = []
         if not own:
             given_up = (m.allocation[line] - change.amount) / max(m.allocation[line], 1.0)
             p_partner = m.holder.partner_agrees(change.kind, harm, m.trust[line], given_up)

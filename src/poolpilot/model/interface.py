@@ -11,20 +11,56 @@ for what it answers for, and ``surprise_payers`` for shocks to payers' trust.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from poolpilot.model.agents import Payer, Provider
-    from poolpilot.model.attribution import PayerAccounts
     from poolpilot.model.events import EventLog
-    from poolpilot.model.holders import BudgetHolder
     from poolpilot.model.ledger import Books
-    from poolpilot.model.prospective import EnvelopeYear
+    from poolpilot.model.state import EnvelopeYear, Experience, PayerAccounts
     from poolpilot.model.tally import Tally
-    from poolpilot.model.trust import Experience
-    from poolpilot.scenario.schema import Scenario
+    from poolpilot.scenario.schema import DecisionRights, Scenario
+    from poolpilot.scenario.schema import Payer as PayerSpec
+
+
+class Partner(Protocol):
+    """A payer or a provider line, as the rules see it (``agents.py``)."""
+
+    name: str
+    spec: Any
+    exit_month: int | None
+
+    @property
+    def rng(self) -> np.random.Generator: ...
+
+    @property
+    def trust(self) -> float: ...
+
+
+class PayerPartner(Partner, Protocol):
+    spec: PayerSpec
+    annual_contribution: float
+
+    def hear_of_exposure(self) -> None: ...
+
+
+class Holder(Protocol):
+    """The budget holder, as the rules see it (``holders.py``)."""
+
+    name: str
+    kind: str
+    providers_decide: bool
+
+    def needs_approval(
+        self, rights: DecisionRights, line_own: bool, current: float, change: float
+    ) -> tuple[bool, int]: ...
+
+    def partner_agrees(self, kind: str, harm: float, trust: float, given_up: float) -> float: ...
+
+    def payers_vote(self, line_own: bool, kind: str) -> bool: ...
+
+    def answer_for(self, amount: float) -> None: ...
 
 
 class Pilot(Protocol):
@@ -37,9 +73,9 @@ class Pilot(Protocol):
     running: bool
     initial_funding: float
     # the parts that act
-    holder: BudgetHolder
-    payers: list[Payer]
-    lines: list[Provider]
+    holder: Holder
+    payers: list[PayerPartner]
+    lines: list[Partner]
     events: EventLog
     books: Books
     tally: Tally

@@ -28,6 +28,7 @@ from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
 from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books
+from poolpilot.model.state import EnvelopeYear, Experience, PayerAccounts
 from poolpilot.model.tally import Tally
 from poolpilot.scenario.schema import Scenario
 
@@ -129,8 +130,8 @@ class PilotModel(mesa.Model):
         self.fair = np.zeros(n)
         self.disengaged = np.zeros(n, dtype=bool)
         self.line_need_history = np.zeros((self.horizon, n))
-        self.envelopes = prospective.EnvelopeYear(n)
-        self.experience = trust.Experience(n)
+        self.envelopes = EnvelopeYear(n)
+        self.experience = Experience(n)
         segs = s.population.segments
         self.mean_trend = float(
             np.average([g.trend for g in segs], weights=[g.size + 1 for g in segs])
@@ -163,7 +164,7 @@ class PilotModel(mesa.Model):
         self.payer_allows_lists = [
             np.flatnonzero(allows[:, k]).tolist() for k in range(allows.shape[1])
         ]
-        self.accounts = attribution.PayerAccounts(self.n_payers)
+        self.accounts = PayerAccounts(self.n_payers)
         self.initial_funding = math.fsum(p.annual_contribution for p in specs)
 
     def _build_acute(self) -> None:

@@ -19,36 +19,6 @@ if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
 
 
-class EnvelopeYear:
-    """The budget year so far, per line: cost, envelope paid, cost of demand; and margins kept.
-
-    ``provider_margin`` is what providers kept of underspends (cumulative, repaid through the
-    corridor when they overspend), ``burden_offset`` what corridors paid back for unfunded
-    work, ``adjusted`` whether this year's envelopes were already adjusted in year.
-    """
-
-    def __init__(self, n_lines: int) -> None:
-        self.ytd_cost = np.zeros(n_lines)
-        self.ytd_envelope = np.zeros(n_lines)
-        self.ytd_demand_cost = np.zeros(n_lines)
-        self.provider_margin = np.zeros(n_lines)
-        self.burden_offset = 0.0
-        self.adjusted = False
-
-    def book(self, cost: np.ndarray, envelope: np.ndarray, demand_cost: np.ndarray) -> None:
-        self.ytd_cost += cost
-        self.ytd_envelope += envelope
-        self.ytd_demand_cost += demand_cost
-
-    def keep(self, margin: np.ndarray) -> None:
-        self.provider_margin += margin
-
-    def new_year(self) -> None:
-        self.ytd_cost[:] = 0.0
-        self.ytd_envelope[:] = 0.0
-        self.ytd_demand_cost[:] = 0.0
-
-
 def forecast_envelope(m: Pilot, month: int) -> np.ndarray:
     """Annual envelopes per line, set in advance from a forecast of need."""
     b = m.design.budget

@@ -42,6 +42,10 @@ class RunSpec:
     seed: int
     replicate: int
     varied: dict[str, Any] = field(default_factory=dict)
+    #: The model class to run (a ``PilotModel`` subclass), and the holder class to plug in;
+    #: None for the defaults. Classes travel to workers by reference (module-level classes).
+    model: type | None = None
+    holder: type | None = None
 
 
 @dataclass

@@ -48,39 +48,6 @@ def effort(
     return np.where(disengaged, out * 0.8, out)
 
 
-class Experience:
-    """What each line went through this month, as the rules report it; trust reads it.
-
-    Reset at the start of every month. Rules call the verbs (a partner was consulted, a cut
-    was made without asking, a challenge won or lost); the trust update turns them into the
-    procedural part of the partner's signal.
-    """
-
-    def __init__(self, n_lines: int) -> None:
-        self.n_lines = n_lines
-        self.reset()
-
-    def reset(self) -> None:
-        n = self.n_lines
-        self.consulted = np.zeros(n, dtype=bool)
-        self.unconsulted_cut = np.zeros(n)
-        self.overturned = np.zeros(n, dtype=bool)
-        self.upheld_against = np.zeros(n, dtype=bool)
-
-    def consult(self, line: int) -> None:
-        self.consulted[line] = True
-
-    def cut_without_asking(self, line: int, share: float) -> None:
-        """A cut of ``share`` of its allocation, decided without consulting the partner."""
-        self.unconsulted_cut[line] = max(self.unconsulted_cut[line], share)
-
-    def won_challenge(self, line: int) -> None:
-        self.overturned[line] = True
-
-    def lost_challenge(self, line: int) -> None:
-        self.upheld_against[line] = True
-
-
 def partner_signal(m: Pilot, t: int) -> np.ndarray:
     """Each line's signal this month: fair funding, procedural fairness, open data.
 

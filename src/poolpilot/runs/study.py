@@ -69,7 +69,9 @@ def simulate_metrics(spec: RunSpec) -> RunResult:
 
 def _simulate(spec: RunSpec) -> tuple[PilotModel, dict[str, Any]]:
     scenario = _scenario_from_json(json.dumps(spec.scenario, sort_keys=True))
-    model = PilotModel(scenario, rng=spec.seed).run()
+    model_class = spec.model or PilotModel
+    options = {"holder": spec.holder} if spec.holder is not None else {}
+    model = model_class(scenario, rng=spec.seed, **options).run()
     row: dict[str, Any] = {
         "key": spec.key,
         "design": spec.design,
@@ -138,9 +140,16 @@ def plan(
     replicates: int,
     seed: int = 0,
     vary: dict[str, list[Any]] | list[dict[str, Any]] | None = None,
+    model: type[PilotModel] | None = None,
+    holder: type | None = None,
 ) -> list[RunSpec]:
-    """The runs of a study. ``vary`` is a grid (path -> values) or a list of points."""
+    """The runs of a study. ``vary`` is a grid (path -> values) or a list of points.
+
+    ``model`` and ``holder`` run a researcher's own model or holder class instead of the
+    defaults; their names enter each run's key, so a folder never mixes them up.
+    """
     points = vary if isinstance(vary, list) else expand(vary)
+    custom = "".join(f"-{c.__module__}.{c.__qualname__}" for c in (model, holder) if c)
     seeds = run_seeds(seed, replicates)
     specs = []
     for design in designs:
@@ -153,8 +162,19 @@ def plan(
             resolved = to_data(scenario)
             digest = content_hash(scenario)
             for replicate, run_seed in enumerate(seeds):
-                key = f"{digest}-r{replicate}-s{run_seed}"
-                specs.append(RunSpec(key, design.name, resolved, run_seed, replicate, dict(point)))
+                key = f"{digest}-r{replicate}-s{run_seed}{custom}"
+                specs.append(
+                    RunSpec(
+                        key,
+                        design.name,
+                        resolved,
+                        run_seed,
+                        replicate,
+                        dict(point),
+                        model=model,
+                        holder=holder,
+                    )
+                )
     return specs
 
 
@@ -200,15 +220,19 @@ def execute_study(
     progress: str = "auto",
     command: str | None = None,
     detail: bool = True,
+    model: type[PilotModel] | None = None,
+    holder: type | None = None,
 ) -> StudyResults:
     """Run every design x varied point x replicate into ``out``.
 
     ``detail=False`` keeps only each run's row of metrics (no timeseries or events): what a
-    sensitivity study needs, at a fraction of the time and disk.
+    sensitivity study needs, at a fraction of the time and disk. ``model`` (a ``PilotModel``
+    subclass) and ``holder`` (a ``BudgetHolder`` subclass) run a mechanism of your own through
+    the same executors, store and report.
     """
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1 (given {replicates})")
-    specs = plan(designs, replicates, seed, vary)
+    specs = plan(designs, replicates, seed, vary, model=model, holder=holder)
     temporary = out is None
     if temporary:
         import tempfile
