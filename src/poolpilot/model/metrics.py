@@ -364,6 +364,14 @@ METRICS: dict[str, Metric] = {
             kind="money",
         ),
         Metric(
+            "exit_refunds",
+            "unspent pooled funds refunded to payers that left (governance.unwind)",
+            lambda m: m.books.total("refund"),
+            unit="currency units",
+            direction=None,
+            kind="money",
+        ),
+        Metric(
             "payer_trust_final_mean",
             "mean trust of payers at the end",
             lambda m: float(m.payer_trust.mean()),
