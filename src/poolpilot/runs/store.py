@@ -27,7 +27,6 @@ import signal
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from poolpilot.model.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult
@@ -421,24 +421,18 @@ def _read_parts(
     keep: pa.Array | None = None,
     column: str = "run",
 ) -> pd.DataFrame:
-    """Parts read in order (threads: pyarrow releases the GIL) under one unified schema.
+    """Committed parts read as one ``pyarrow.dataset`` under the unified schema, in order.
 
-    With ``keep``, only rows whose ``column`` is in it are kept, part by part.
+    With ``keep``, only rows whose ``column`` is in it are read (the filter is pushed into the
+    scan, part by part), so a sample of a large study's timeseries fits in memory.
     """
     schema = _unify([pq.read_schema(path) for path in paths], table)
-
-    def read(path: Path) -> pa.Table:
-        part = pq.read_table(path)
-        if keep is not None:
-            part = part.filter(pc.is_in(part[column], value_set=keep))
-        return _conform(part, schema)
-
-    if paths:
-        with ThreadPoolExecutor(max_workers=min(8, len(paths))) as pool:
-            parts = list(pool.map(read, paths))
-        arrow = pa.concat_tables(parts)
-    else:
+    if not paths:
         arrow = schema.empty_table()
+    else:
+        dataset = ds.dataset([str(p) for p in paths], format="parquet", schema=schema)
+        where = None if keep is None else pc.field(column).isin(keep)
+        arrow = dataset.to_table(filter=where)
     return arrow.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
 
 
