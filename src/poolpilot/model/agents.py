@@ -69,6 +69,23 @@ class Payer(mesa.Agent):
         """Problems exposed in public weigh on its next renewal."""
         self.exposed = True
 
+    def review_membership(self, month: int) -> None:
+        """At renewal: continue, reduce or withdraw, and say so in the audit trail."""
+        decision = self.renew(month)
+        if decision == "leaving":
+            return
+        self.model.tally.count(f"payer_{decision}")
+        self.model.events.log(
+            month=month,
+            actor=self.name,
+            action="renewal",
+            target="pool",
+            amount=self.annual_contribution,
+            rule="governance.renewal_months",
+            evidence=f"trust {self.trust:.2f}",
+            outcome=decision,
+        )
+
     def renew(self, month: int) -> str:
         """Continue, reduce or withdraw, by its trust and what it found.
 
@@ -117,6 +134,19 @@ class Provider(mesa.Agent):
     @property
     def trust(self) -> float:
         return float(self.model.trust[self.line])
+
+    def review_membership(self, month: int) -> None:
+        """At renewal: a partner below its exit threshold gives notice, in the audit trail."""
+        if self.renew(month):
+            self.model.events.log(
+                month=month,
+                actor=self.name,
+                action="exit_notice",
+                target=self.model.holder.name,
+                rule="providers.exit_threshold",
+                evidence=f"trust {self.trust:.2f}",
+                outcome=f"leaves in month {self.exit_month}",
+            )
 
     def renew(self, month: int) -> bool:
         """A partner below its exit threshold gives notice at renewal; True if it does."""

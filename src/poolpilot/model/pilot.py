@@ -483,32 +483,10 @@ class PilotModel(mesa.Model):
             )
         self.holder.month_passes()
         if t % gov.renewal_months == 0 and t < self.horizon:
-            for payer in self.payers:
-                decision = payer.renew(t)
-                if decision != "leaving":
-                    self.tally.count(f"payer_{decision}")
-                    self.events.log(
-                        month=t,
-                        actor=payer.name,
-                        action="renewal",
-                        target="pool",
-                        amount=payer.annual_contribution,
-                        rule="governance.renewal_months",
-                        evidence=f"trust {payer.trust:.2f}",
-                        outcome=decision,
-                    )
-            for line in self.lines:
-                if self.line_active[line.line] and line.renew(t):
-                    self.events.log(
-                        month=t,
-                        actor=line.name,
-                        action="exit_notice",
-                        target=self.holder.name,
-                        amount=0.0,
-                        rule="providers.exit_threshold",
-                        evidence=f"trust {line.trust:.2f}",
-                        outcome=f"leaves in month {line.exit_month}",
-                    )
+            # partners act in turn, in name order (Mesa's AgentSet verbs)
+            self.agents_by_type[Payer].do("review_membership", t)
+            active = self.agents_by_type[Provider].select(lambda line: self.line_active[line.line])
+            active.do("review_membership", t)
         funding_now = sum(
             p.annual_contribution
             for p in self.payers
