@@ -14,6 +14,7 @@ A condition is ``path == value`` or ``path != value``; ``and`` binds tighter tha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -32,6 +33,22 @@ from poolpilot.scenario.schema import Scenario
 NEVER = "never"
 
 
+@cache
+def _parse(acts_when: str) -> tuple[tuple[tuple[str, str, str], ...], ...]:
+    """A condition, parsed once (validation asks for it on every scenario)."""
+    if acts_when == NEVER:
+        return ()
+    out = []
+    for alternative in acts_when.split(" or "):
+        conditions = []
+        for term in alternative.split(" and "):
+            op = "!=" if "!=" in term else "=="
+            path, _, value = (part.strip() for part in term.partition(op))
+            conditions.append((path, op, value))
+        out.append(tuple(conditions))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Applicability:
     """Fields (schema paths, ``section.*`` for a whole section) and the designs they act in."""
@@ -40,19 +57,9 @@ class Applicability:
     acts_when: str
     why: str
 
-    def alternatives(self) -> list[list[tuple[str, str, str]]]:
+    def alternatives(self) -> tuple[tuple[tuple[str, str, str], ...], ...]:
         """``acts_when`` as alternatives of (path, operator, value) conditions, all needed."""
-        if self.acts_when == NEVER:
-            return []
-        out = []
-        for alternative in self.acts_when.split(" or "):
-            conditions = []
-            for term in alternative.split(" and "):
-                op = "!=" if "!=" in term else "=="
-                path, _, value = (part.strip() for part in term.partition(op))
-                conditions.append((path, op, value))
-            out.append(conditions)
-        return out
+        return _parse(self.acts_when)
 
     def condition_paths(self) -> set[str]:
         """The fields the design is judged by (``holder.kind``, ``budget.basis``)."""
@@ -174,13 +181,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _compared(model: type[BaseModel]) -> list[tuple[str, Applicability]]:
-    """The schema paths whose values are compared with their defaults, with their rule.
+@cache
+def _compared(model: type[BaseModel]) -> tuple[tuple[str, Applicability, Any], ...]:
+    """The schema paths whose values are compared with their defaults: rule and default.
 
     A section is compared field by field; a list of sections inside a covered section
-    (``budget.corridor.bands``) is compared whole.
+    (``budget.corridor.bands``) is compared whole. Walked once per schema, not per scenario.
     """
-    out: list[tuple[str, Applicability]] = []
+    out: list[tuple[str, Applicability, Any]] = []
     whole: list[str] = []
     for path, info, inner in schema_fields(model):
         rule = rule_for(path)
@@ -190,21 +198,20 @@ def _compared(model: type[BaseModel]) -> list[tuple[str, Applicability]]:
             continue  # a section: its fields are compared
         if inner is not None:
             whole.append(path)
-        out.append((path, rule))
-    return out
+        info = schema_field(model, path)
+        if info is None or info.is_required():
+            continue
+        out.append((path, rule, _plain(info.get_default(call_default_factory=True))))
+    return tuple(out)
 
 
 def inert_settings(scenario: Scenario) -> list[Inert]:
     """Every field set away from its default in a design where it has no effect."""
     data = scenario.model_dump(mode="json")
     out = []
-    for schema_path, rule in _compared(Scenario):
+    for schema_path, rule, default in _compared(Scenario):
         if rule.acts(data):
             continue
-        info = schema_field(Scenario, schema_path.replace("[]", ""))
-        if info is None or info.is_required():
-            continue
-        default = _plain(info.get_default(call_default_factory=True))
         for path in instances(data, schema_path):
             if get_field(data, path) != default:
                 out.append(Inert(path, rule, default))

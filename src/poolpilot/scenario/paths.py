@@ -118,10 +118,11 @@ def section_type(annotation: Any) -> type[BaseModel] | None:
 def schema_field(model: type[BaseModel], path: str | tuple[Any, ...]) -> FieldInfo | None:
     """The schema field a dotted path (or a pydantic location) names, or None.
 
-    List items (names or indices) are skipped, so ``payers.medicaid.initial_trust`` and
-    ``("payers", 0, "initial_trust")`` both name ``Payer.initial_trust``.
+    List items (names, indices or the ``[]`` of `schema_fields`) are skipped, so
+    ``payers.medicaid.initial_trust``, ``payers[].initial_trust`` and
+    ``("payers", 0, "initial_trust")`` all name ``Payer.initial_trust``.
     """
-    parts = path.split(".") if isinstance(path, str) else list(path)
+    parts = path.replace("[]", "").split(".") if isinstance(path, str) else list(path)
     current: type[BaseModel] | None = model
     found: FieldInfo | None = None
     for part in parts:
@@ -140,15 +141,12 @@ def schema_field(model: type[BaseModel], path: str | tuple[Any, ...]) -> FieldIn
 
 def section_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names of the section that holds the last element of ``loc`` (for 'did you mean')."""
-    current: Any = model
-    for item in loc[:-1]:
-        if isinstance(item, int) or current is None:
-            continue
-        info = current.model_fields.get(item) if hasattr(current, "model_fields") else None
-        if info is None:
-            return []
-        current = section_type(info.annotation)
-    return list(current.model_fields) if hasattr(current, "model_fields") else []
+    parent = loc[:-1]
+    if not any(isinstance(part, str) for part in parent):
+        return list(model.model_fields)
+    info = schema_field(model, parent)
+    section = section_type(info.annotation) if info is not None else None
+    return list(section.model_fields) if section is not None else []
 
 
 def holds_items(annotation: Any) -> bool:
@@ -237,7 +235,7 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     elif isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
         id_key = NAMED_LISTS.get(prefix.rsplit(".", 1)[-1]) or "name"
         for i, item in enumerate(data):
-            label = item.get(id_key, i) if id_key else i
+            label = item.get(id_key, i)
             out.update(flatten(item, f"{prefix}.{label}"))
     else:
         out[prefix] = data
