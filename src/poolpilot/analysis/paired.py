@@ -20,6 +20,8 @@ from scipy import stats
 LEVEL = 0.95
 #: Bootstrap resamples (enough for stable 95% limits; vectorised, about a millisecond).
 RESAMPLES = 4999
+#: Most resampled values held at once (16 MB): many pairs are resampled in batches.
+BATCH_VALUES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def _interval(d: np.ndarray, level: float, resamples: int, seed: int) -> tuple[f
                 n_resamples=resamples,
                 method=method,
                 vectorized=True,
+                batch=max(1, BATCH_VALUES // d.size),
                 rng=np.random.default_rng(seed),
             )
         low, high = result.confidence_interval

@@ -101,7 +101,6 @@ def assure(m: Pilot, month: int) -> None:
             actor="assurance",
             action="review",
             target="pool",
-            amount=0.0,
             rule="assurance.frequency_months",
             evidence="independent review of compliance and data",
             outcome="reported to all payers",
