@@ -222,3 +222,16 @@ def test_a_failing_run_is_recorded_and_the_exit_code_says_so(tmp_path, monkeypat
     runs = pd.read_parquet(out / "runs.parquet")
     assert (runs["status"] == "failed").sum() == 2 and (runs["status"] == "ok").sum() == 2
     assert runs.loc[runs["status"] == "failed", "error"].str.contains("deliberate failure").all()
+
+
+def test_varying_the_holder_kind_resets_what_the_new_kind_ignores():
+    """A provider council's data settings are inert for a county: varying the kind is a new
+    design, so those settings go back to their defaults instead of being refused."""
+    from poolpilot.runs.study import plan
+    from poolpilot.scenario import load_scenario
+
+    council = load_scenario("provider_led_bh_allocation")
+    specs = plan([council], replicates=1, vary={"holder.kind": ["county"]})
+    assert specs[0].scenario["holder"]["kind"] == "county"
+    biased = [p["demand_bias"] for p in specs[0].scenario["providers"]]
+    assert biased and all(b == 0.0 for b in biased)  # demand_bias acts only in a council

@@ -35,6 +35,7 @@ from poolpilot.scenario import (
     to_data,
     validate_data,
 )
+from poolpilot.scenario.applicability import after_changes
 from poolpilot.scenario.schema import Scenario
 
 
@@ -158,6 +159,7 @@ def plan(
             data = json.loads(json.dumps(base))
             for path, value in point.items():
                 apply_override(data, path, value)
+            after_changes(data, set(point))
             scenario = validate_data(data, design.name) if point else design
             resolved = to_data(scenario)
             digest = content_hash(scenario)

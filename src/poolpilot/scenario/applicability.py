@@ -251,6 +251,15 @@ def without_inert(data: dict[str, Any], settings: list[Inert] | None = None) -> 
     return data
 
 
+def after_changes(data: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+    """The data after ``changed`` paths were set: what a change of design (``budget.basis``,
+    ``holder.kind``) made inert goes back to its default; a change of an inert field itself
+    stays, for validation to refuse. Used by ``--set``, ``--vary`` and every varied point."""
+    if changed:
+        without_inert(data, switched_off(data, changed))
+    return data
+
+
 def acts_in(schema_path: str) -> str | None:
     """Where a schema path (a field, or a section the table covers whole) acts, in words."""
     rule = rule_for(schema_path) or next((r for r in TABLE if f"{schema_path}.*" in r.fields), None)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from poolpilot.scenario.applicability import switched_off, without_inert
+from poolpilot.scenario.applicability import after_changes
 from poolpilot.scenario.paths import NAMED_LISTS, set_field
 from poolpilot.scenario.schema import Scenario
 from poolpilot.scenario.validation import Problem, ScenarioError, validate_data
@@ -181,11 +181,7 @@ def load_scenario(
             problems.append(Problem(file, path_, f"cannot set: {err.args[0]}"))
     if problems:
         raise ScenarioError(problems)
-    # an override that changes the design (budget.basis, holder.kind) takes the settings it
-    # made inert back to their defaults; an override of an inert field itself is refused
-    if changed:
-        without_inert(data, switched_off(data, changed))
-    return validate_data(data, file)
+    return validate_data(after_changes(data, changed), file)
 
 
 def to_data(scenario: Scenario) -> dict[str, Any]:
