@@ -1,0 +1,36 @@
+"""Exits: a leaving payer is refunded its unspent share after its notice."""
+
+from __future__ import annotations
+
+from poolpilot.model import PilotModel
+from poolpilot.scenario import validate_data
+from tiny import tiny_data
+
+
+def test_a_leaving_payer_is_refunded_its_unspent_share_after_its_notice():
+    data = tiny_data(
+        horizon_months=24,
+        governance={
+            "renewal_months": 6,
+            "viability_floor": 0.0,
+            "reconciliation": {"external_audit_probability": 0.0},
+        },
+    )
+    data["payers"] = [
+        {"name": "medicaid", "annual_contribution": 96000},
+        {
+            "name": "county",
+            "annual_contribution": 48000,
+            "notice_months": 3,
+            "exit_threshold": 0.99,
+            "reduce_threshold": 0.99,
+            "initial_trust": 0.5,
+        },
+    ]
+    m = PilotModel(validate_data(data, "t"), rng=1).run()
+    (exit_event,) = [e for e in m.events.records if e[2] == "exit" and e[1] == "county"]
+    assert exit_event[0] == 9  # notice at the month-6 renewal, 3 months' notice
+    refunds = [e for e in m.ledger.entries if e[1] == "refund" and e[3] == "county"]
+    assert len(refunds) == 1 and refunds[0][0] == 9
+    assert m.tally.counts["partner_exits"] == 1
+    assert m.ledger.balances["county"] == -8 * 4000_00 + refunds[0][4]  # paid months 1-8
