@@ -27,7 +27,7 @@ from poolpilot.model.challenges import Disputes
 from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
 from poolpilot.model.holders import HOLDERS, BudgetHolder
-from poolpilot.model.ledger import Books
+from poolpilot.model.ledger import Books, Ledger
 from poolpilot.model.state import EnvelopeYear, Experience, PayerAccounts
 from poolpilot.model.tally import Tally
 from poolpilot.scenario.schema import Scenario
@@ -88,7 +88,8 @@ class PilotModel(mesa.Model):
         return self.steps
 
     @property
-    def ledger(self):
+    def ledger(self) -> Ledger:
+        """The ledger of every flow (its entries and totals), kept by the books."""
         return self.books.ledger
 
     # --- construction -------------------------------------------------------------------
