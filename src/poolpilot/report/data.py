@@ -19,6 +19,7 @@ import pandas as pd
 from poolpilot.model.metrics import METRICS
 from poolpilot.report.formats import plain
 from poolpilot.runs.store import RUN_IDENTITY, RUN_TAIL, ResultsStore
+from poolpilot.scenario.paths import get_field
 
 #: Beyond this many design x varied-value combinations, the varied values are not shown as
 #: designs of their own (a sensitivity design or a large grid): runs are summarised per design.
@@ -57,6 +58,18 @@ class ReportData:
     def scenario(self, label: str) -> dict[str, Any]:
         """The resolved scenario a label's runs came from (empty when the manifest lacks it)."""
         return self.scenarios.get(self.label_design.get(label, label), {})
+
+
+def field(resolved: dict[str, Any], path: str, default: Any = None) -> Any:
+    """A field of a resolved scenario by dotted path (`get_field`), or ``default``.
+
+    ``default`` also stands in for a field set to null (``providers: null`` reads as ``[]``).
+    """
+    try:
+        value = get_field(resolved, path)
+    except KeyError:
+        return default
+    return default if value is None else value
 
 
 def load(folder: str | Path) -> ReportData:
@@ -107,7 +120,7 @@ def load(folder: str | Path) -> ReportData:
     baselines = [
         label
         for label in labels
-        if (scenarios.get(label_design[label], {}).get("holder") or {}).get("kind") == "none"
+        if field(scenarios.get(label_design[label], {}), "holder.kind") == "none"
         or (label_design[label] == "no_pool_baseline" and label_design[label] not in scenarios)
     ]
     currencies = {s.get("currency", "USD") for s in scenarios.values()} or {"USD"}
@@ -179,8 +192,5 @@ def _labels(runs: pd.DataFrame, varied: Sequence[str]) -> pd.Series:
     label = runs["design"].astype(str)
     if varied and len(runs):
         parts = [runs[p].map(lambda v, p=p: f"{p}={plain(v)}").astype(str) for p in varied]
-        extra = parts[0]
-        for part in parts[1:]:
-            extra = extra + ", " + part
-        label = label + " [" + extra + "]"
+        label = label + " [" + pd.concat(parts, axis=1).agg(", ".join, axis=1) + "]"
     return label

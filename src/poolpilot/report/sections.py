@@ -16,6 +16,7 @@ import pandas as pd
 from poolpilot._version import __version__
 from poolpilot.report import figures, series, tables
 from poolpilot.report.context import Study, chunks, embed
+from poolpilot.report.data import field
 
 #: At most this many sensitivity figures (metric x method); the ranked table has them all.
 MAX_SENSITIVITY_FIGURES = 16
@@ -48,7 +49,7 @@ def trajectories(s: Study) -> dict[str, Any]:
 
     designs = []
     for label in d.labels:
-        payers = [p.get("name") for p in d.scenario(label).get("payers") or []]
+        payers = [p.get("name") for p in field(d.scenario(label), "payers", [])]
         fig = figures.design_trajectories(
             "",
             part("trust", label),
@@ -186,6 +187,7 @@ def governance(s: Study) -> dict[str, Any]:
 def sensitivity(s: Study) -> dict[str, Any] | None:
     """Sensitivity figures and the ranked parameters; None without indices.parquet."""
     from poolpilot.analysis import sensitivity as sa
+    from poolpilot.analysis.sensitivity.analyze import RANK_BY
 
     idx = s.data.indices
     if idx is None:
@@ -215,8 +217,7 @@ def sensitivity(s: Study) -> dict[str, Any] | None:
     except ValueError as err:
         out["rank_error"] = str(err)
         return out
-    key = {"sobol": "ST", "fast": "ST", "morris": "mu_star", "rbd-fast": "S1", "delta": "delta"}
-    top = ranked[ranked["index"] == ranked["method"].map(key)]
+    top = ranked[ranked["index"] == ranked["method"].map(RANK_BY)]
     top = top.sort_values(["metric", "method", "rank"], kind="stable")
     out["ranked"] = [
         {
@@ -244,7 +245,7 @@ def assumptions(s: Study) -> dict[str, Any]:
     for design, resolved in d.scenarios.items():
         entry = (d.manifest.get("scenarios") or {}).get(design, {})
         about = [
-            ("holder", (resolved.get("holder") or {}).get("kind")),
+            ("holder", field(resolved, "holder.kind")),
             ("horizon", f"{resolved.get('horizon_months')} months"),
             ("hash", entry.get("hash")),
         ]

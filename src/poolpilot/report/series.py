@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from poolpilot.report.data import ReportData
+from poolpilot.report.data import ReportData, field
 from poolpilot.report.tables import HIGH, LOW
 
 
@@ -36,6 +36,13 @@ def trajectories(data: ReportData) -> dict[str, pd.DataFrame]:
     return out
 
 
+def spread(grouped) -> pd.DataFrame:
+    """median, low and high (the 5th to 95th percentile) of each group of a grouped series."""
+    return pd.DataFrame(
+        {"median": grouped.median(), "low": grouped.quantile(LOW), "high": grouped.quantile(HIGH)}
+    )
+
+
 def spend_frames(data: ReportData) -> dict[str, pd.DataFrame]:
     """Totals over the horizon per run, summarised per design: by partner and by payer.
 
@@ -57,61 +64,65 @@ def spend_frames(data: ReportData) -> dict[str, pd.DataFrame]:
             out[key] = pd.DataFrame()
             continue
         g = part.groupby(["label", "partner"], observed=True, sort=False)["value"]
-        frame = pd.DataFrame(
-            {
-                "median": g.median(),
-                "low": g.quantile(LOW),
-                "high": g.quantile(HIGH),
-                "mean": g.mean(),
-            }
-        ).reset_index()
+        frame = spread(g).assign(mean=g.mean()).reset_index()
         frame = frame.sort_values("label", kind="stable").reset_index(drop=True)
         frame["share"] = frame["mean"] / frame.groupby("label", observed=True)["mean"].transform(
             "sum"
         ).where(lambda s: s > 0)
         out[key] = frame
-    partners = out.get("partners", pd.DataFrame())
-    if not partners.empty:
-        partners["own"] = partners["partner"].astype(str).str.contains(":", regex=False)
-        partners["service"] = [
-            _service_of(data, lab, str(name))
-            for lab, name in zip(partners["label"], partners["partner"], strict=True)
-        ]
-        services = partners[~partners["own"]].pivot_table(
-            index="label", columns="service", values="mean", aggfunc="sum", observed=True
-        )
-        own = partners[partners["own"]].groupby("label", observed=True)["mean"].sum()
-        services.insert(0, "holder's own lines", own.reindex(services.index).fillna(0.0))
-        services = services.reindex([lab for lab in data.labels if lab in services.index])
-        if not (services["holder's own lines"] > 0).any():
-            services = services.drop(columns="holder's own lines")
-        out["services"] = services
-        spend = totals[totals["series"] == "spend"]
-        own_run = spend.assign(own=spend["partner"].astype(str).str.contains(":", regex=False))
-        per_run = own_run.groupby(["label", "run", "own"], observed=True)["value"].sum()
-        per_run = per_run.unstack("own", fill_value=0.0)
-        with_own = set(partners.loc[partners["own"], "label"].astype(str))
-        per_run = per_run[per_run.index.get_level_values("label").isin(with_own)]
-        if True in per_run.columns and not per_run.empty:
-            total = per_run.sum(axis=1)
-            share = (per_run[True] / total.where(total > 0)).rename("own_share").reset_index()
-            shift = (
-                data.runs[["key", "cost_shift_index"]] if "cost_shift_index" in data.runs else None
-            )
-            if shift is not None:
-                share = share.merge(shift, left_on="run", right_on="key")
-                share["fair_share"] = share["own_share"] - share["cost_shift_index"]
-                out["shift"] = share
+    partners = out["partners"]
+    if partners.empty:
+        return out
+    # a holder's own line is named "holder:service"
+    partners["own"] = partners["partner"].astype(str).str.contains(":", regex=False)
+    partners["service"] = [
+        _service_of(data, lab, str(name))
+        for lab, name in zip(partners["label"], partners["partner"], strict=True)
+    ]
+    out["services"] = _services(data, partners)
+    shift = _own_share(data, totals[totals["series"] == "spend"], partners)
+    if shift is not None:
+        out["shift"] = shift
     return out
+
+
+def _services(data: ReportData, partners: pd.DataFrame) -> pd.DataFrame:
+    """Mean total spend per design: the holder's own lines (if any), then each service."""
+    services = partners[~partners["own"]].pivot_table(
+        index="label", columns="service", values="mean", aggfunc="sum", observed=True
+    )
+    own = partners[partners["own"]].groupby("label", observed=True)["mean"].sum()
+    services.insert(0, "holder's own lines", own.reindex(services.index).fillna(0.0))
+    services = services.reindex([lab for lab in data.labels if lab in services.index])
+    if not (services["holder's own lines"] > 0).any():
+        services = services.drop(columns="holder's own lines")
+    return services
+
+
+def _own_share(
+    data: ReportData, spend: pd.DataFrame, partners: pd.DataFrame
+) -> pd.DataFrame | None:
+    """Per run of a design with own lines: their share of spend and their need-fair share."""
+    if "cost_shift_index" not in data.runs:
+        return None
+    own = spend["partner"].astype(str).str.contains(":", regex=False)
+    per_run = spend.assign(own=own).groupby(["label", "run", "own"], observed=True)["value"].sum()
+    per_run = per_run.unstack("own", fill_value=0.0)
+    with_own = set(partners.loc[partners["own"], "label"].astype(str))
+    per_run = per_run[per_run.index.get_level_values("label").isin(with_own)]
+    if True not in per_run.columns or per_run.empty:
+        return None
+    total = per_run.sum(axis=1)
+    share = (per_run[True] / total.where(total > 0)).rename("own_share").reset_index()
+    share = share.merge(data.runs[["key", "cost_shift_index"]], left_on="run", right_on="key")
+    share["fair_share"] = share["own_share"] - share["cost_shift_index"]
+    return share
 
 
 def _service_of(data: ReportData, label: str, line: str) -> str:
     if ":" in line:
         return line.split(":", 1)[1]
-    for provider in data.scenario(label).get("providers") or []:
-        if provider.get("name") == line:
-            return str(provider.get("service", "unknown"))
-    return "unknown"
+    return str(field(data.scenario(label), f"providers.{line}.service", "unknown"))
 
 
 def governance_frames(data: ReportData) -> dict[str, pd.DataFrame]:
@@ -189,22 +200,15 @@ def governance_frames(data: ReportData) -> dict[str, pd.DataFrame]:
 
 
 def _tier_level(data: ReportData, label: str, tier: str) -> int:
-    ladder = (data.scenario(label).get("governance") or {}).get("escalation") or {}
-    names = [t.get("name") for t in ladder.get("tiers") or []]
+    names = [t.get("name") for t in field(data.scenario(label), "governance.escalation.tiers", [])]
     return names.index(tier) + 1 if tier in names else 0
 
 
 def cost_shift_spread(data: ReportData, shift: pd.DataFrame) -> pd.DataFrame:
     """Per design: the own lines' share of spend and their need-fair share (median, spread)."""
     g = shift.groupby("label", observed=True, sort=False)
-    table = pd.DataFrame(
-        {
-            "spend_median": g["own_share"].median(),
-            "spend_low": g["own_share"].quantile(LOW),
-            "spend_high": g["own_share"].quantile(HIGH),
-            "fair_median": g["fair_share"].median(),
-            "fair_low": g["fair_share"].quantile(LOW),
-            "fair_high": g["fair_share"].quantile(HIGH),
-        }
+    table = pd.concat(
+        [spread(g["own_share"]).add_prefix("spend_"), spread(g["fair_share"]).add_prefix("fair_")],
+        axis=1,
     )
     return table.reindex([lab for lab in data.labels if lab in table.index])

@@ -250,6 +250,8 @@ def headline_frame(summary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """
     if "label" not in runs:
         runs = runs.assign(label=runs["design"])
+    shown = [m for m, _, _ in HEADLINES if m in set(summary["metric"])]
+    pairs = wide(runs, shown) if shown else None  # once, for the worst-vs-next-worst differences
     rows = []
     for metric, title, quantity in HEADLINES:
         part = summary[summary["metric"] == metric]
@@ -289,7 +291,7 @@ def headline_frame(summary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         rest = ranked[~ranked["worst"]]
         if not rest.empty:
             nxt = rest.index[-1]
-            d = design_difference(wide(runs, [metric])[metric], worst[0], nxt, row["direction"])
+            d = design_difference(pairs[metric], worst[0], nxt, row["direction"])
             row.update(
                 next_worst=nxt,
                 next_worst_centre=part.at[nxt, "centre"],
