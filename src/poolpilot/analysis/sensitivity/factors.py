@@ -247,9 +247,7 @@ def _factor(
         return None, [Problem(file, where, "unknown field path")]
     if isinstance(current, dict | list):
         return None, [Problem(file, where, "is a section or a list, not a value")]
-    kind_of = value_type(path)
-    if kind_of is None:  # not in the schema's terms: judge by the value
-        kind_of = type(current)
+    kind_of = value_type(path) or type(current)  # not in the schema's terms: by the value
     if param.levels is not None:
         levels = tuple(param.levels)
         if len(levels) < 2 or len(set(map(repr, levels))) < len(levels):

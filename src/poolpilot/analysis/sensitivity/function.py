@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from poolpilot.analysis.sensitivity.analyze import analyze
-from poolpilot.analysis.sensitivity.sample import checked_problem, sample
+from poolpilot.analysis.sensitivity.indices import analyze
+from poolpilot.analysis.sensitivity.sampling import checked_problem, sample
 
 __all__ = ["CHUNK_SIZE", "analyze_function"]
 

@@ -8,6 +8,7 @@ Writing the report is not part of the analysis: ``poolpilot sensitivity`` does i
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import tempfile
@@ -19,14 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from poolpilot.analysis.sensitivity.analyze import (
-    COLUMNS,
-    CONVERGENCE_COLUMNS,
-    analyze,
-    convergence,
-    noise_shares,
-    ranking,
-)
 from poolpilot.analysis.sensitivity.factors import (
     WHERE,
     Factor,
@@ -34,8 +27,16 @@ from poolpilot.analysis.sensitivity.factors import (
     design_points,
     scenario_problem,
 )
+from poolpilot.analysis.sensitivity.indices import (
+    COLUMNS,
+    CONVERGENCE_COLUMNS,
+    analyze,
+    convergence,
+    noise_shares,
+    ranking,
+)
 from poolpilot.analysis.sensitivity.plot import plot_morris, plot_sobol
-from poolpilot.analysis.sensitivity.sample import GROUPED_METHODS, METHODS, check_samples, sample
+from poolpilot.analysis.sensitivity.sampling import GROUPED_METHODS, METHODS, check_samples, sample
 from poolpilot.model.metrics import METRICS
 from poolpilot.runs import study
 from poolpilot.scenario import Problem, ScenarioError, load_scenario, to_data
@@ -170,21 +171,29 @@ def analyze_scenario(
     X = sample(problem, method, n, seed)
     points = design_points(found, X)
     unique, row_point = _distinct(points)
-    options = dict(
-        workers=workers,
-        executor=executor,
-        scheduler=scheduler,
-        resume=resume,
-        progress=progress,
-        command=command,
-    )
-    if out is None:
-        with tempfile.TemporaryDirectory(prefix="poolpilot-sensitivity-") as scratch:
-            runs, summary = _run_study(design, replicates, seed, unique, Path(scratch), **options)
-        folder = None
-    else:
-        folder = Path(out)
-        runs, summary = _run_study(design, replicates, seed, unique, folder, **options)
+    folder = Path(out) if out is not None else None
+    with contextlib.ExitStack() as stack:
+        # Without ``out`` the runs go to a scratch folder, removed once the runs table is read.
+        where = folder or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="poolpilot-sensitivity-"))
+        )
+        # Runs keep their metrics only (``detail=False``): a sensitivity study never reads the
+        # timeseries or events, and at N = 1024 with ten parameters they would take gigabytes.
+        ran = study.execute_study(
+            [design],
+            replicates=replicates,
+            seed=seed,
+            vary=unique,
+            out=where,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            resume=resume,
+            progress=progress,
+            command=command,
+            detail=False,
+        )
+        runs, summary = ran.runs, ran.summary
     if summary.failed or summary.interrupted:
         raise IncompleteStudyError(summary, folder)
     seeds = study.run_seeds(seed, replicates)
@@ -253,8 +262,8 @@ def _check(
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
         problems.append(Problem(file, "replicates", f"must be an integer >= 1, got {replicates!r}"))
     block = design.sensitivity
-    names = list(metrics or (block.metrics if block and block.metrics else METRICS))
-    for name in dict.fromkeys(names):
+    names = list(dict.fromkeys(metrics or (block.metrics if block and block.metrics else METRICS)))
+    for name in names:
         if name not in METRICS:
             close = difflib.get_close_matches(name, list(METRICS), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -263,35 +272,7 @@ def _check(
     problems += bad
     if found and any(f.group for f in found) and method not in GROUPED_METHODS:
         problems.append(Problem(file, WHERE, f"groups need sobol or morris, not {method!r}"))
-    return found, list(dict.fromkeys(names)), n, problems
-
-
-def _run_study(
-    design: Scenario,
-    replicates: int,
-    seed: int,
-    points: list[dict[str, Any]],
-    folder: Path,
-    *,
-    command: str | None,
-    **options: Any,
-) -> tuple[pd.DataFrame, Any]:
-    """The studies layer runs the points; only the runs table is read back.
-
-    Runs keep their metrics only (``detail=False``): a sensitivity study never reads the
-    timeseries or events, and at N = 1024 with ten parameters they would take gigabytes.
-    """
-    result = study.execute_study(
-        [design],
-        replicates=replicates,
-        seed=seed,
-        vary=points,
-        out=folder,
-        command=command,
-        detail=False,
-        **options,
-    )
-    return result.runs, result.summary
+    return found, names, n, problems
 
 
 def _point_key(values: Sequence[Any]) -> tuple[Any, ...]:

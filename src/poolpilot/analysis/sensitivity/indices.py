@@ -22,7 +22,7 @@ from SALib.analyze import morris as morris_analyzer
 from SALib.analyze import rbd_fast as rbd_fast_analyzer
 from SALib.analyze import sobol as sobol_analyzer
 
-from poolpilot.analysis.sensitivity.sample import (
+from poolpilot.analysis.sensitivity.sampling import (
     FAST_M,
     METHODS,
     MORRIS_LEVELS,

@@ -9,7 +9,7 @@ import pytest
 
 from known_indices import ISHIGAMI, LINEAR
 from poolpilot.analysis import sensitivity as sa
-from poolpilot.analysis.sensitivity.sample import block_count, checked_problem
+from poolpilot.analysis.sensitivity.sampling import block_count, checked_problem
 
 
 @pytest.mark.parametrize(
