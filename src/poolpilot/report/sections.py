@@ -187,7 +187,7 @@ def governance(s: Study) -> dict[str, Any]:
 def sensitivity(s: Study) -> dict[str, Any] | None:
     """Sensitivity figures and the ranked parameters; None without indices.parquet."""
     from poolpilot.analysis import sensitivity as sa
-    from poolpilot.analysis.sensitivity.analyze import RANK_BY
+    from poolpilot.analysis.sensitivity.indices import RANK_BY
 
     idx = s.data.indices
     if idx is None:
