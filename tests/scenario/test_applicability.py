@@ -136,14 +136,10 @@ def test_demand_bias_outside_a_provider_council_names_the_provider() -> None:
     )
 
 
-@pytest.mark.parametrize("who", ["holder", "medicaid"])
-def test_acute_costs_are_not_yet_borne_by_anyone(who: str) -> None:
-    data = tiny_data()
-    data["acute_events"][0]["borne_by"] = who
-    assert problems(data) == [
-        "my.yaml: acute_events.readmission.borne_by: has no effect: acute costs are not yet "
-        "posted to any party, so who bears them changes nothing (leave it at outside); remove it"
-    ]
+def test_gain_sharing_has_no_effect_without_a_pool() -> None:
+    data = tiny_data(holder={"kind": "none"}, governance={"savings_sharing": {"enabled": True}})
+    (line,) = problems(data)
+    assert line.startswith("my.yaml: governance.savings_sharing.enabled: has no effect: without")
 
 
 def test_defaults_are_accepted_where_they_do_not_act() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from poolpilot.scenario import reference, schema
+from poolpilot.scenario import governance, reference, schema
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "scenario-reference.md"
 ROW = re.compile(r"^\| `([^`]+)` \| (.*?) \| (.*?) \| (.*?) \| (.*) \|$")
@@ -26,12 +26,12 @@ def doc_rows() -> dict[str, tuple[str, str, str, str]]:
 
 
 def schema_classes() -> list[type[BaseModel]]:
-    """Every scenario section class defined in the schema module."""
+    """Every scenario section class defined in the schema modules (the pilot, its rules)."""
     return [
         cls
         for _, cls in inspect.getmembers(schema, inspect.isclass)
         if issubclass(cls, BaseModel)
-        and cls.__module__ == schema.__name__
+        and cls.__module__ in (schema.__name__, governance.__name__)
         and cls is not schema.Section
     ]
 

@@ -221,10 +221,20 @@ def test_two_partners_with_one_name(tmp_path: Path) -> None:
     assert p.message == "two partners are named 'bh_clinic' (payers and providers)"
 
 
-def test_reference_to_an_unknown_partner(tmp_path: Path) -> None:
+def test_reference_to_an_unknown_party(tmp_path: Path) -> None:
     p = only(tmp_path, "acute_events: [{name: readmission, borne_by: state_medicaid}]")
     assert p.path == "acute_events.readmission.borne_by"
-    assert "unknown partner 'state_medicaid'" in p.message
+    assert "unknown party 'state_medicaid'" in p.message
+
+
+def test_shares_of_an_acute_cost_name_parties_and_sum_to_one(tmp_path: Path) -> None:
+    text = "acute_events: [{name: readmission, borne_by: {medicaid: 0.5, medicare: 0.3}}]"
+    found = {(p.path, p.message) for p in problems(tmp_path, text)}
+    assert (
+        "acute_events.readmission.borne_by.medicare",
+        "unknown party 'medicare'; use a payer's name, 'holder' or 'outside'",
+    ) in found
+    assert ("acute_events.readmission.borne_by", "shares must sum to 1 (they sum to 0.8)") in found
 
 
 @pytest.mark.parametrize(

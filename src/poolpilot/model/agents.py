@@ -82,12 +82,20 @@ class Payer(mesa.Agent):
             target="pool",
             amount=self.annual_contribution,
             rule="governance.renewal_months",
-            evidence=f"trust {self.trust:.2f}",
+            evidence=f"trust {self.trust:.2f}, standing {self.standing(month):.2f}",
             outcome=decision,
         )
 
+    def standing(self, month: int) -> float:
+        """What it weighs at renewal: its trust, and its own net return over the last year
+        (savings against the benchmark and savings shared with it, per unit contributed)."""
+        m = self.model
+        year = m.contributed[max(0, month - 12) : month, self.seat].sum()
+        own = m.parties.own_return(self.seat, month, year)
+        return self.trust + self.spec.savings_weight * float(np.clip(own, -1.0, 1.0))
+
     def renew(self, month: int) -> str:
-        """Continue, reduce or withdraw, by its trust and what it found.
+        """Continue, reduce or withdraw, by its standing (trust and own return) and what it found.
 
         Findings have already cut trust; a payer that saw problems exposed in public since the
         last renewal and no longer trusts the pool enough to continue in full withdraws.
@@ -95,12 +103,13 @@ class Payer(mesa.Agent):
         if self.exit_month is not None or not self.model.payer_active[self.seat]:
             return "leaving"
         exposed, self.exposed = self.exposed, False
-        if self.trust < self.spec.exit_threshold or (
-            exposed and self.trust < self.spec.reduce_threshold
+        standing = self.standing(month)
+        if standing < self.spec.exit_threshold or (
+            exposed and standing < self.spec.reduce_threshold
         ):
             self.exit_month = month + self.spec.notice_months
             return "withdraw"
-        if self.trust < self.spec.reduce_threshold:
+        if standing < self.spec.reduce_threshold:
             self.annual_contribution *= 1.0 - self.spec.reduce_fraction
             return "reduce"
         return "continue"

@@ -1,7 +1,8 @@
 """Attribution and reconciliation: whose money paid for what, and whether it was allowed.
 
 Attribution rule (stated in docs/ODD.md): spend on a service is charged first to earmarked payers
-that allow it, then pro rata (by unspent balance) to the other payers that allow it. Spend no
+that allow it, then pro rata (by unspent balance) to the other payers that allow it; without a
+pool, each payer is charged first its own contracts' share (``holder.charge_shares``). Spend no
 allowing payer can cover is caught by compliance validation with probability ``strictness``
 (and not paid); otherwise it is charged pro rata to the remaining payers and is *disallowed*.
 When approvals are informal (no decision-rights matrix), a random share of spend is miscoded to
@@ -42,11 +43,18 @@ def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
     allows = m.payer_allows_lists
     earmarked = m.payer_earmarked.tolist()
     blocked = np.zeros_like(spend)
+    own = m.holder.charge_shares()
     for k, amount in enumerate(spend.tolist()):
         if amount <= 0:
             continue
         left = amount
         allowed = allows[k]
+        if own is not None:  # without a pool each payer pays its own contracts first
+            for i in allowed:
+                take = min(balance[i], amount * float(own[i, k]))
+                balance[i] -= take
+                taken[i] += take
+                left -= take
         for group in ([i for i in allowed if earmarked[i]], allowed):
             room = sum(balance[i] for i in group)
             if left <= 0 or room <= 0:

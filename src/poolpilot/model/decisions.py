@@ -75,7 +75,8 @@ class Approvals:
                     evidence=f"observed need; approval needed within {delay} months",
                     outcome="pending",
                 )
-                m.experience.consult(line)
+                if holder.consults():
+                    m.experience.consult(line)
             else:
                 m.events.log(
                     month=month,

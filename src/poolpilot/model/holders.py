@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 import mesa
 import numpy as np
 
+from poolpilot.model import silos
 from poolpilot.model.agents import normals
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class BudgetHolder(mesa.Agent):
 
     #: The providers themselves decide (their own decisions count as consulting them).
     providers_decide: ClassVar[bool] = False
+    #: The money is pooled: one budget, one route, pool-level governance.
+    pooled: ClassVar[bool] = True
 
     def __init__(self, model: Pilot):
         super().__init__(model)
@@ -132,6 +135,16 @@ class BudgetHolder(mesa.Agent):
         """How far its decisions drift from hard-to-reach segments (0: none)."""
         return 0.0
 
+    def consults(self) -> bool:
+        """Whether putting a change to a vote counts as consulting the partner (it does in a
+        pool, whose governance gives partners a say)."""
+        return True
+
+    def charge_shares(self) -> np.ndarray | None:
+        """payers x services: who pays each service's spend, or None for the pool's rule
+        (earmarked payers first, then pro rata: ``attribution.py``)."""
+        return None
+
     def answer_for(self, amount: float) -> None:
         """Being held to account (a decision overturned, a joint review) damps self-interest."""
         self.accountability = min(0.9, self.accountability + amount)
@@ -193,12 +206,48 @@ class ProviderCouncil(BudgetHolder):
 
 
 class NoPool(BudgetHolder):
-    """No pool: the status quo. Each payer's contracts, changed only by bilateral agreement.
+    """No pool: the status quo. Each payer's own contracts, changed only by bilateral agreement.
 
-    The same planner proposes (so designs are compared like with like), but every move between
+    Each payer funds the services it may pay for from its own budget, as far as it values them
+    (``silos.py``: the wrong pocket), starting from its historic contracts; every move between
     partners needs their agreement and takes ``holder.bilateral_delay_months``, and a partner
-    asked to give up budget defends it (seed 000: silos funded defensively).
+    asked to give up budget defends it (seed 000: silos funded defensively). With
+    ``status_quo.silo_budgets`` off, one planner allocates all the money to need instead (the
+    idealised baseline).
     """
+
+    pooled: ClassVar[bool] = False
+
+    def __init__(self, model: Pilot):
+        super().__init__(model)
+        self.status_quo = model.design.status_quo
+        self._shares: np.ndarray | None = None
+
+    def propose(self, month: int, budget: float, need_cost: np.ndarray | None = None) -> np.ndarray:
+        if not self.status_quo.silo_budgets:
+            return super().propose(month, budget, need_cost)
+        m = self.model
+        if need_cost is None:
+            need_cost = self.observed_need_cost(month)
+        if month == 1:
+            funded = silos.historic_contracts(m, need_cost)
+        else:
+            funded = silos.contracts(m, need_cost)
+        by_service = np.zeros((m.n_payers, len(m.service_names)))
+        for k in range(by_service.shape[1]):
+            by_service[:, k] = funded[:, m.line_service == k].sum(axis=1)
+        total = by_service.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._shares = np.where(total > 0, by_service / total, m.silo_split)
+        return np.minimum(funded.sum(axis=0), m.line_capacity * m.line_unit_cost * m.line_active)
+
+    def charge_shares(self) -> np.ndarray | None:
+        """Each payer pays its own contracts."""
+        return self._shares
+
+    def consults(self) -> bool:
+        """A bilateral negotiation earns consultation credit only in the idealised baseline."""
+        return self.status_quo.pool_governance
 
     def needs_approval(
         self, rights: DecisionRights, line_own: bool, current: float, change: float

@@ -18,7 +18,7 @@ import numpy as np
 if TYPE_CHECKING:
     from poolpilot.model.events import EventLog
     from poolpilot.model.ledger import Books
-    from poolpilot.model.state import EnvelopeYear, Experience, PayerAccounts
+    from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
     from poolpilot.model.tally import Tally
     from poolpilot.scenario.schema import DecisionRights, Scenario
     from poolpilot.scenario.schema import Payer as PayerSpec
@@ -61,6 +61,13 @@ class Holder(Protocol):
     def payers_vote(self, line_own: bool, kind: str) -> bool: ...
 
     def answer_for(self, amount: float) -> None: ...
+
+    @property
+    def pooled(self) -> bool: ...
+
+    def consults(self) -> bool: ...
+
+    def charge_shares(self) -> np.ndarray | None: ...
 
 
 class Pilot(Protocol):
@@ -109,7 +116,23 @@ class Pilot(Protocol):
     service_unit_cost: np.ndarray
     mean_trend: float
     unmet: np.ndarray
+    need: np.ndarray
     true_need: np.ndarray
+    line_service: np.ndarray
+    acute: np.ndarray
+    acute_baseline: np.ndarray
+    acute_unit_cost: np.ndarray
+    acute_lag: np.ndarray
+    elasticity: np.ndarray
+    # who pays for what (accounts.py, silos.py)
+    parties: Parties
+    bearers: np.ndarray
+    beds: np.ndarray
+    silo_split: np.ndarray
+    silo_value: np.ndarray
+    delay_days: np.ndarray
+    status_quo_cover: np.ndarray
+    contributed: np.ndarray
 
     @property
     def visibility(self) -> float: ...

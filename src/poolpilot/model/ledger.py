@@ -21,6 +21,7 @@ ENTRY_KINDS = (
     "refund",  # pool -> payer (unwinding on exit)
     "clawback",  # holder or provider -> pool (recovered disallowed spend)
     "corridor_settlement",  # reserve/pool <-> provider (risk corridor)
+    "shared_savings",  # bearer -> payer (gain sharing, outside the pool)
 )
 
 INSIDE = ("pool", "reserve")

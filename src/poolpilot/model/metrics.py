@@ -6,6 +6,7 @@ count by what they cost to provide, and shares are comparable across services.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -98,6 +99,70 @@ def _partner_trust(m: PilotModel, which: str) -> np.ndarray:
     return {"initial": initial, "final": history[-1], "all": history}[which]
 
 
+#: The items of each party's account (``account:<party>:<item>`` columns of runs.parquet).
+ACCOUNT_ITEMS = (
+    "paid_in",
+    "returned",
+    "shared",
+    "acute",
+    "delays",
+    "contracts",
+    "unfunded_work",
+    "net_cost",
+)
+
+
+def accounts(m: PilotModel) -> dict[str, float]:
+    """Each party's account over the run: what it paid in, what came back (refunds, and its
+    part of what the pool and reserve hold at the end), savings shared with it, what it bore
+    (acute events, boundary waits, contracts; providers: unfunded work), and its net cost.
+
+    The net costs add up to the total system cost (``total_system_cost``).
+    """
+    p = m.parties
+    h = m.month
+    n_payers = m.n_payers
+    left = m.books.balance("pool") + m.books.balance("reserve")
+    owed = np.maximum(m.accounts.balance, 0.0)
+    weights = owed if owed.sum() > DUST else p.paid_in[:n_payers]
+    closing = np.zeros(len(p.names))
+    if weights.sum() > DUST:
+        closing[:n_payers] = left * weights / weights.sum()
+    unfunded = np.zeros(len(p.names))
+    unfunded[p.index("providers")] = _unfunded_burden(m)
+    items = {
+        "paid_in": p.paid_in,
+        "returned": p.refunded + closing,
+        "shared": p.shared,
+        "acute": p.acute[:h].sum(axis=0),
+        "delays": p.delays[:h].sum(axis=0),
+        "contracts": p.contracts[:h].sum(axis=0),
+        "unfunded_work": unfunded,
+    }
+    items["net_cost"] = (
+        items["paid_in"]
+        - items["returned"]
+        - items["shared"]
+        + items["acute"]
+        + items["delays"]
+        + items["contracts"]
+        + items["unfunded_work"]
+    )
+    return {
+        f"account:{party}:{item}": float(values[i])
+        for i, party in enumerate(p.names)
+        for item, values in items.items()
+    }
+
+
+def _unfunded_burden(m: PilotModel) -> float:
+    return float(max(0.0, m.line_burden[: m.month].sum() - m.envelopes.burden_offset))
+
+
+def _total_system_cost(m: PilotModel) -> float:
+    return math.fsum(v for k, v in accounts(m).items() if k.endswith(":net_cost"))
+
+
 #: The metrics, in order: the only place a metric is defined (the report, the terminal,
 #: sensitivity and docs/ODD.md all read these).
 METRICS: dict[str, Metric] = {
@@ -149,7 +214,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "unfunded_burden",
             "cost of service partners delivered without funding to match (net of corridor payments)",
-            lambda m: float(max(0.0, m.line_burden[: m.month].sum() - m.envelopes.burden_offset)),
+            _unfunded_burden,
             unit="currency units",
             direction=LOWER,
             kind="money",
@@ -306,15 +371,39 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "total_system_cost",
-            "everything spent inside and outside the pool: pathway cost incurred, administration, "
-            "and acute cost",
+            "what every party spent on the pathway and bore because of it: contributions less "
+            "what came back, the pool's running cost once, providers' unfunded work, acute "
+            "events, boundary waits and contracts (the sum of the parties' net costs)",
+            _total_system_cost,
+            unit="currency units",
+            direction=LOWER,
+            kind="money",
+        ),
+        Metric(
+            "fragmentation_cost",
+            "what running the pathway through several budgets cost: contracts without a pool "
+            "and excess bed days of discharges waiting while budgets settle who pays",
             lambda m: float(
-                m.cost_incurred[: m.month].sum()
-                + m.books.total("administration")
-                + (m.acute[: m.month] * m.acute_unit_cost).sum()
+                m.parties.delays[: m.month].sum() + m.parties.contracts[: m.month].sum()
             ),
             unit="currency units",
             direction=LOWER,
+            kind="money",
+        ),
+        Metric(
+            "delayed_bed_days",
+            "excess hospital bed days of discharges waiting at the boundary between budgets",
+            lambda m: float(m.tally.totals["delayed_bed_days"]),
+            unit="bed days per run",
+            direction=LOWER,
+            kind="count",
+        ),
+        Metric(
+            "shared_savings",
+            "savings passed from the parties that bore acute costs to the contributing payers",
+            lambda m: float(m.parties.shared[m.parties.shared > 0].sum()),
+            unit="currency units",
+            direction=None,
             kind="money",
         ),
         Metric(

@@ -21,14 +21,14 @@ import math
 import mesa
 import numpy as np
 
-from poolpilot.model import assurance, attribution, population, prospective, trust
+from poolpilot.model import accounts, assurance, attribution, population, prospective, silos, trust
 from poolpilot.model.agents import Payer, Provider, partner_stream
 from poolpilot.model.challenges import Disputes
 from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
 from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books, Ledger
-from poolpilot.model.state import EnvelopeYear, Experience, PayerAccounts
+from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
 from poolpilot.model.tally import Tally
 from poolpilot.scenario.schema import Scenario
 
@@ -182,6 +182,16 @@ class PilotModel(mesa.Model):
                 self.elasticity[k, events.index(sv.averts)] = sv.elasticity
         self.community_service = np.array([sv.kind == "community" for sv in s.services])
         self.service_unit_cost = np.array([sv.unit_cost for sv in s.services], dtype=float)
+        # who pays for what: the parties, the status quo's silos, the boundary between budgets
+        self.parties = Parties(silos.party_names(self), self.horizon)
+        self.bearers = silos.bearer_matrix(self)
+        self.beds = silos.bed_matrix(self)
+        self.silo_split = silos.funding_split(self)
+        self.silo_value = silos.valuation(self)
+        wait = np.array([sv.discharge_delay_days for sv in s.services], dtype=float)
+        self.delay_days = wait * silos.boundary(self)
+        self.status_quo_cover = np.zeros(n_svc)
+        self.contributed = np.zeros((self.horizon, self.n_payers))
 
     def _build_records(self) -> None:
         h, n_seg, n_svc = self.need.shape
@@ -232,6 +242,8 @@ class PilotModel(mesa.Model):
             amount = self.books.transfer(
                 t, "contribution", payer.name, "pool", payer.annual_contribution / 12.0
             )
+            self.parties.paid_in[payer.seat] += amount
+            self.contributed[t - 1, payer.seat] = amount
             self.books.transfer(
                 t, "administration", "pool", "administration", amount * b.admin_share
             )
@@ -412,6 +424,7 @@ class PilotModel(mesa.Model):
         self.disputes.revisit(t)
         delivered = self._deliver(t)
         self._book_outcomes(t, need, delivered)
+        accounts.bear_costs(self, t)
         attribution.reconcile(self, t)
         assurance.assure(self, t)
         if self.design.budget.basis == "prospective" and t % 12 == 0:
@@ -482,9 +495,12 @@ class PilotModel(mesa.Model):
                 outcome="reviewed",
             )
         self.holder.month_passes()
+        accounts.share_savings(self, t)
         if t % gov.renewal_months == 0 and t < self.horizon:
-            # partners act in turn, in name order (Mesa's AgentSet verbs)
-            self.agents_by_type[Payer].do("review_membership", t)
+            # partners act in turn, in name order (Mesa's AgentSet verbs); without a pool there
+            # is no membership for payers to renew
+            if self.holder.pooled:
+                self.agents_by_type[Payer].do("review_membership", t)
             active = self.agents_by_type[Provider].select(lambda line: self.line_active[line.line])
             active.do("review_membership", t)
         funding_now = sum(
@@ -539,6 +555,7 @@ class PilotModel(mesa.Model):
             owed = max(0.0, self.accounts.balance[payer.seat])
             refund = self.books.pay(t, "refund", payer.name, owed)
             self.accounts.credit(-refund, payer.seat)
+            self.parties.refunded[payer.seat] += refund
         if counted:
             self.tally.count("partner_exits")
         self.events.log(

@@ -1,4 +1,5 @@
-"""The state the rules act on: partners' experience, payers' accounts, the envelope year.
+"""The state the rules act on: partners' experience, payers' accounts, the envelope year, and
+every party's account of what it bore (``Parties``).
 
 Plain containers with verbs, importing nothing else of the model, so the rules' interface
 (``interface.py``) can name them without a cycle.
@@ -132,3 +133,71 @@ class EnvelopeYear:
         self.ytd_cost[:] = 0.0
         self.ytd_envelope[:] = 0.0
         self.ytd_demand_cost[:] = 0.0
+
+
+class Parties:
+    """Per party and month: acute cost borne, boundary delays, contract costs, the benchmark.
+
+    Rows of the monthly tables are months (0 = month 1), columns parties in ``names`` order.
+    """
+
+    def __init__(self, names: list[str], horizon: int) -> None:
+        self.names = names
+        n = len(names)
+        self.acute = np.zeros((horizon, n))
+        self.delays = np.zeros((horizon, n))
+        self.contracts = np.zeros((horizon, n))
+        self.benchmark = np.zeros((horizon, n))
+        self.paid_in = np.zeros(n)
+        self.refunded = np.zeros(n)
+        self.shared = np.zeros(n)  # savings shared with it (negative: what it shared out)
+        self.shared_history = np.zeros((horizon, n))
+
+    def index(self, party: str) -> int:
+        return self.names.index(party)
+
+    def savings(self, month: int, months: int = 12) -> np.ndarray:
+        """Each party's acute cost below its benchmark over the last ``months`` to ``month``."""
+        lo = max(0, month - months)
+        return (self.benchmark[lo:month] - self.acute[lo:month]).sum(axis=0)
+
+    def share_savings(
+        self, month: int, contributions: np.ndarray, share: float, minimum_rate: float
+    ) -> list[tuple[int, int, float]]:
+        """A year's gain sharing: each bearer passes ``share`` of its savings (when above the
+        minimum savings rate of its benchmark) to the payers, by what they contributed.
+
+        ``contributions`` holds each payer's contribution over the year (its first entries are
+        the payers). Returns the transfers as (from party, to party, amount).
+        """
+        n_payers = contributions.size
+        if contributions.sum() <= 0:
+            return []
+        lo = max(0, month - 12)
+        bench = self.benchmark[lo:month].sum(axis=0)
+        saved = self.savings(month)
+        holder = self.index("holder")
+        transfers = []
+        for bearer in [*range(n_payers), holder]:
+            if saved[bearer] <= max(minimum_rate * bench[bearer], 0.0) or saved[bearer] <= 0:
+                continue
+            pot = share * saved[bearer]
+            for seat in range(n_payers):
+                amount = pot * contributions[seat] / contributions.sum()
+                if seat != bearer and amount > 0:
+                    transfers.append((bearer, seat, amount))
+        for source, target, amount in transfers:
+            self.shared[source] -= amount
+            self.shared[target] += amount
+            self.shared_history[month - 1, source] -= amount
+            self.shared_history[month - 1, target] += amount
+        return transfers
+
+    def own_return(self, seat: int, month: int, contribution: float) -> float:
+        """A payer's savings of its own over the last year, with what was shared with it, per
+        unit it contributed (0 when it contributed nothing)."""
+        if contribution <= 0:
+            return 0.0
+        lo = max(0, month - 12)
+        shared = self.shared_history[lo:month, seat].sum()
+        return float((self.savings(month)[seat] + shared) / contribution)

@@ -80,6 +80,7 @@ def _simulate(spec: RunSpec) -> tuple[PilotModel, dict[str, Any]]:
         "seed": spec.seed,
         **spec.varied,
         **metrics.compute(model),
+        **metrics.accounts(model),
         "status": "ok",
         "error": "",
     }

@@ -150,10 +150,9 @@ TABLE: tuple[Applicability, ...] = (
         "oversight acts only on a provider council's decisions",
     ),
     Applicability(
-        ("acute_events[].borne_by",),
-        NEVER,
-        "acute costs are not yet posted to any party, so who bears them changes nothing "
-        "(leave it at outside)",
+        ("governance.savings_sharing.*", "payers[].savings_weight"),
+        "holder.kind != none",
+        "without a pool there is no gain-sharing agreement and no membership to renew",
     ),
 )
 

@@ -89,9 +89,13 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+#: Mappings that are one value (shares that must sum to 1): an extending file replaces them.
+WHOLE_VALUES = ("borne_by", "historic_allocation")
+
+
 def merge(base: Any, override: Any, key: str | None = None) -> Any:
     """Deep-merge ``override`` onto ``base``; named lists merge item by item by name."""
-    if isinstance(base, dict) and isinstance(override, dict):
+    if isinstance(base, dict) and isinstance(override, dict) and key not in WHOLE_VALUES:
         out = dict(base)
         for k, v in override.items():
             out[k] = merge(base[k], v, k) if k in base else copy.deepcopy(v)

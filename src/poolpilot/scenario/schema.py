@@ -14,21 +14,43 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-Money = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Months = Annotated[int, Field(ge=0, le=600)]
-Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.\- ]+$")]
+from poolpilot.scenario.fields import Fraction, Money, Months, Name, Section
+from poolpilot.scenario.governance import (
+    Assurance,
+    Challenges,
+    DecisionRights,
+    DecisionRule,
+    Escalation,
+    Governance,
+    JointReview,
+    Oversight,
+    Reconciliation,
+    SavingsSharing,
+    Tier,
+    Validation,
+)
 
-
-class Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors, values are validated on set.
-
-    Numbers must be finite: an infinite contribution or a NaN bound would run and give nonsense.
-    """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+__all__ = [
+    "Assurance",
+    "Challenges",
+    "DecisionRights",
+    "DecisionRule",
+    "Escalation",
+    "Fraction",
+    "Governance",
+    "JointReview",
+    "Money",
+    "Months",
+    "Name",
+    "Oversight",
+    "Reconciliation",
+    "SavingsSharing",
+    "Section",
+    "Tier",
+    "Validation",
+]
 
 
 # --- population -----------------------------------------------------------------------------
@@ -88,10 +110,17 @@ class AcuteEvent(Section):
     baseline_rate: float = Field(
         ge=0, le=1, description="events per person per month when community need is fully met"
     )
-    borne_by: str = Field(
+    borne_by: str | dict[str, Fraction] = Field(
         default="outside",
-        description="who pays for the event: a partner name, 'holder', or 'outside' the pool",
+        description="who pays for the event: a payer's name, 'holder', 'outside' the pilot, or "
+        "shares per party summing to 1 ({medicaid: 0.6, outside: 0.4})",
     )
+
+    def shares(self) -> dict[str, float]:
+        """Who bears the event's cost, as shares per party (one party: share 1)."""
+        if isinstance(self.borne_by, str):
+            return {self.borne_by: 1.0}
+        return dict(self.borne_by)
 
 
 class Service(Section):
@@ -113,6 +142,13 @@ class Service(Section):
     )
     lag_months: int = Field(
         default=1, ge=0, le=24, description="months from unmet need to the acute events it raises"
+    )
+    discharge_delay_days: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="excess hospital bed days per unit needed, when who funds this service must "
+        "be settled between budgets (a discharge waiting for its step-down service)",
     )
 
 
@@ -147,6 +183,12 @@ class Payer(Section):
         default=0.3, description="below this trust the payer withdraws at renewal"
     )
     notice_months: Months = Field(default=3, description="notice period before an exit unwinds")
+    savings_weight: Fraction = Field(
+        default=0.5,
+        description="how much its own net return per dollar contributed (savings against the "
+        "benchmark, savings shared with it, less what it pays beyond its status-quo spend) "
+        "counts beside trust at renewal",
+    )
 
 
 class OwnLine(Section):
@@ -217,167 +259,6 @@ class Holder(Section):
     )
     bilateral_delay_months: Months = Field(
         default=6, description="no pool only: months for a bilateral agreement to move money"
-    )
-
-
-# --- governance -----------------------------------------------------------------------------
-
-
-class DecisionRule(Section):
-    """Whether one kind of decision needs partner approval, and above what size."""
-
-    requires: Literal["alone", "approval"] = Field(
-        default="alone", description="the holder decides alone, or needs partner approval"
-    )
-    threshold_share: Fraction | None = Field(
-        default=None,
-        description="approval needed when the change exceeds this share of the partner's allocation",
-    )
-    threshold_amount: Money | None = Field(
-        default=None, description="approval needed when the change exceeds this amount per month"
-    )
-    delay_months: Months = Field(default=1, description="months an approval takes")
-
-
-class DecisionRights(Section):
-    """The decision-rights matrix: absent (enabled false) means the holder acts alone."""
-
-    enabled: bool = Field(default=False, description="a decision-rights matrix exists")
-    cut: DecisionRule = Field(default_factory=DecisionRule, description="a cut to a partner")
-    investment: DecisionRule = Field(
-        default_factory=DecisionRule, description="new money for a partner"
-    )
-
-
-class Tier(Section):
-    """One rung of the escalation ladder."""
-
-    name: Name = Field(description="tier name (frontline, contract management, ...)")
-    delay_months: Months = Field(default=1, description="months a challenge spends at this tier")
-    overturn_probability: Fraction = Field(
-        default=0.5, description="chance an unfair decision is overturned at this tier"
-    )
-
-
-class Challenges(Section):
-    """Partners' right to challenge decisions that harm them."""
-
-    rights: Literal["none", "informal", "formal"] = Field(
-        default="none", description="none, informal, or formal dispute routes"
-    )
-    propensity: float = Field(
-        default=3.0, ge=0, le=50, description="challenge probability per unit of harm (scale)"
-    )
-    effort_cost: Fraction = Field(
-        default=0.03, description="share of effort a pending challenge takes from the challenger"
-    )
-    informal_delay_mean_months: float = Field(
-        default=4.0, ge=0, le=60, description="mean months to settle an informal challenge"
-    )
-    informal_overturn_probability: Fraction = Field(
-        default=0.25, description="chance an informal challenge overturns an unfair decision"
-    )
-
-
-class Escalation(Section):
-    """The escalation ladder; an empty ladder means escalation is informal."""
-
-    tiers: list[Tier] = Field(default_factory=list, description="ordered tiers, lowest first")
-
-
-class Reconciliation(Section):
-    """Comparing spend against each payer's rules and contributions."""
-
-    variance_threshold: Fraction = Field(
-        default=0.02, description="variance share of spend that triggers an investigation"
-    )
-    self_assessment_power: Fraction = Field(
-        default=0.5, description="chance an investigation finds a real variance without assurance"
-    )
-    clawback_share: Fraction = Field(
-        default=1.0, description="share of disallowed spend recovered when found"
-    )
-    final_audit: bool = Field(
-        default=True, description="everything left undetected surfaces at the end of the pilot"
-    )
-    external_audit_probability: Fraction = Field(
-        default=0.01, description="monthly chance an outside audit exposes hidden problems"
-    )
-
-
-class Assurance(Section):
-    """Independent assurance reviews (absent: problems surface only at reconciliation or audit)."""
-
-    enabled: bool = Field(default=False, description="an independent assurance function exists")
-    frequency_months: int = Field(default=3, ge=1, le=24, description="months between reviews")
-    detection_power: Fraction = Field(
-        default=0.9, description="chance a review finds a real problem"
-    )
-
-
-class Validation(Section):
-    """Compliance validation of spend against payers' allowable uses before approval."""
-
-    strictness: Fraction = Field(
-        default=0.0, description="chance a non-compliant payment is caught before it is made"
-    )
-    miscoding_rate: Fraction = Field(
-        default=0.05,
-        description="share of spend charged to the wrong payer when approvals are informal",
-    )
-
-
-class JointReview(Section):
-    """Joint performance review with partners."""
-
-    enabled: bool = Field(default=False, description="partners review performance jointly")
-    frequency_months: int = Field(default=3, ge=1, le=24, description="months between reviews")
-    damping: Fraction = Field(
-        default=0.5, description="how much a review damps the holder's self-interest"
-    )
-
-
-class Oversight(Section):
-    """Oversight of provider-led decisions: equity monitoring and the power to intervene."""
-
-    enabled: bool = Field(default=False, description="equity monitoring exists")
-    strength: Fraction = Field(
-        default=0.8, description="how far an intervention pulls decisions back to system priorities"
-    )
-
-
-class Governance(Section):
-    """The rules. Each has an absent setting so its effect can be measured."""
-
-    decision_rights: DecisionRights = Field(default_factory=DecisionRights)
-    challenges: Challenges = Field(default_factory=Challenges)
-    escalation: Escalation = Field(default_factory=Escalation)
-    transparency: Fraction = Field(
-        default=0.5, description="share of spend and performance data partners can see"
-    )
-    financial_statements: bool = Field(
-        default=False,
-        description="partners receive contributions, spend and variance at each reconciliation",
-    )
-    reconciliation: Reconciliation = Field(default_factory=Reconciliation)
-    assurance: Assurance = Field(default_factory=Assurance)
-    validation: Validation = Field(default_factory=Validation)
-    coi_controls: Fraction = Field(
-        default=0.0, description="how strongly conflict-of-interest controls damp self-interest"
-    )
-    joint_review: JointReview = Field(default_factory=JointReview)
-    oversight: Oversight = Field(default_factory=Oversight)
-    max_shift_per_cycle: Fraction = Field(
-        default=0.3, description="largest share of a partner's allocation moved in one cycle"
-    )
-    renewal_months: int = Field(
-        default=12, ge=1, le=120, description="months between renewal decisions"
-    )
-    viability_floor: Fraction = Field(
-        default=0.5, description="the pilot ends when funding falls below this share of the start"
-    )
-    unwind: Literal["refund_unspent", "forfeit"] = Field(
-        default="refund_unspent", description="how a leaving payer's pooled funds are unwound"
     )
 
 
@@ -478,6 +359,48 @@ class TrustRules(Section):
     )
 
 
+class StatusQuo(Section):
+    """The status quo a pool replaces: each payer's own contracts (holder.kind none, and so
+    every design's no-pool baseline). Each part can be switched off; all off is the idealised
+    baseline ``no_pool_ideal``: one frictionless planner over all the money."""
+
+    silo_budgets: bool = Field(
+        default=True,
+        description="each payer funds its own contracts from its own budget (false: one "
+        "planner allocates all the money to need)",
+    )
+    historic_allocation: Literal["last_year", "current_need"] | dict[str, dict[str, Money]] = Field(
+        default="last_year",
+        description="the contracts the pilot starts from: 'last_year' (each payer's spend "
+        "by service the year before, as it valued that year's need), 'current_need', or "
+        "annual amounts per payer and service",
+    )
+    wrong_pockets: Fraction = Field(
+        default=0.5,
+        description="how far a payer values a preventive service only by its own share of the "
+        "acute cost it averts (0: at its whole-system worth; 1: at its own share only)",
+    )
+    pool_governance: bool = Field(
+        default=False,
+        description="the design's pool-level governance (decision rights, joint review, "
+        "assurance, statements, escalation ladder, consultation) also acts without the pool",
+    )
+
+
+class Fragmentation(Section):
+    """What running the pathway through several budgets costs, which a pool can save."""
+
+    contract_cost: Money = Field(
+        default=25000.0,
+        description="annual cost to a payer of one contract with one provider without a pool "
+        "(procurement, monitoring, duplicated reporting); a pool replaces them with one route",
+    )
+    bed_day_cost: Money = Field(
+        default=1000.0,
+        description="cost of one excess hospital bed day, to the party that bears the bed",
+    )
+
+
 class SensitivityParameter(Section):
     """A parameter for global sensitivity analysis."""
 
@@ -527,6 +450,8 @@ class Scenario(Section):
     budget: Budget = Field(default_factory=Budget)
     prevention: Prevention = Field(default_factory=Prevention)
     trust: TrustRules = Field(default_factory=TrustRules)
+    status_quo: StatusQuo = Field(default_factory=StatusQuo)
+    fragmentation: Fragmentation = Field(default_factory=Fragmentation)
     sensitivity: Sensitivity | None = Field(
         default=None, description="sensitivity analysis settings (optional)"
     )

@@ -63,7 +63,6 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     services = {sv.name for sv in s.services}
     events = {ev.name for ev in s.acute_events}
-    partners = [p.name for p in s.payers] + [p.name for p in s.providers] + [s.holder.name]
     owner: dict[str, str] = {}
     named = [("payers", p.name) for p in s.payers] + [("providers", p.name) for p in s.providers]
     for label, name in [*named, ("holder", s.holder.name)]:
@@ -137,14 +136,35 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
         problems.append(
             ("holder.own_lines", f"a {s.holder.kind} holder runs no service lines of its own")
         )
+    parties = {"outside", "holder", *(p.name for p in s.payers)}
     for ev in s.acute_events:
-        if ev.borne_by not in ("outside", "holder") and ev.borne_by not in partners:
-            problems.append(
-                (
-                    f"acute_events.{ev.name}.borne_by",
-                    f"unknown partner {ev.borne_by!r}; use a partner name, 'holder' or 'outside'",
+        where = f"acute_events.{ev.name}.borne_by"
+        shares = ev.shares()
+        for party in shares:
+            if party not in parties:
+                problems.append(
+                    (
+                        where if isinstance(ev.borne_by, str) else f"{where}.{party}",
+                        f"unknown party {party!r}; use a payer's name, 'holder' or 'outside'",
+                    )
                 )
-            )
+        if abs(sum(shares.values()) - 1.0) > 1e-6:
+            problems.append((where, f"shares must sum to 1 (they sum to {sum(shares.values()):g})"))
+    historic = s.status_quo.historic_allocation
+    if isinstance(historic, dict):
+        payers = {p.name: p for p in s.payers}
+        for name, by_service in historic.items():
+            where = f"status_quo.historic_allocation.{name}"
+            if name not in payers:
+                problems.append((where, f"unknown payer {name!r}"))
+                continue
+            uses = payers[name].allowable_uses
+            for service in by_service:
+                known_service(f"{where}.{service}", service)
+                if service in services and uses != "all" and service not in uses:
+                    problems.append(
+                        (f"{where}.{service}", f"{service!r} is not among {name}'s allowable uses")
+                    )
     delivered = {p.service for p in s.providers} | {line.service for line in s.holder.own_lines}
     if not delivered:
         problems.append(("providers", "no provider or own line delivers any service"))

@@ -1,0 +1,77 @@
+"""Who pays and who bears: each party's account, and the savings it sees against a benchmark.
+
+Parties are the payers, the holder, ``outside`` (budgets outside the pilot) and the providers.
+Each month a party bears the share of the acute events' cost it pays for (``borne_by``), the
+excess bed days of discharges waiting at the boundary between budgets, and (without a pool)
+the running cost of its contracts. Its account at the end (``metrics.accounts``) adds what it
+paid in and what came back.
+
+A party sees its savings against a *benchmark*: the acute cost the same people would have had
+at the status quo's cover of need (the contracts the pilot started from), month by month, as
+need moves. The benchmark uses no run of the status quo, so the model can act on it as real
+programmes do (shared-savings benchmarks are set from the years before: 42 CFR 425). Gain
+sharing passes a share of a bearer's savings to the payers that funded the pathway.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from poolpilot.model import silos
+
+if TYPE_CHECKING:
+    from poolpilot.model.interface import Pilot
+
+
+def bear_costs(m: Pilot, t: int) -> None:
+    """Each party bears its share of acute cost, boundary waits and contract running costs,
+    and the benchmark of what the status quo's cover of need would have cost it."""
+    p = m.parties
+    s = m.design
+    p.acute[t - 1] = (m.acute[t - 1] * m.acute_unit_cost) @ m.bearers
+    need = m.need[t - 1].sum(axis=0)  # drawn need, the same in every design
+    if t == 1:
+        need_cost = m.line_need_history[0] * m.line_unit_cost
+        funded = silos.historic_contracts(m, need_cost).sum(axis=0)
+        by_service = np.bincount(m.line_service, weights=funded, minlength=need.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(need > 0, by_service / (need * m.service_unit_cost), 1.0)
+        m.status_quo_cover = np.clip(cover, 0.0, 1.0)
+    # the unmet need of each service in the month its lag points back to, as in the events
+    months = t - 1 - m.acute_lag
+    seen = months >= 0
+    lagged = np.zeros(need.size)
+    lagged[seen] = m.need[months[seen], :, np.flatnonzero(seen)].sum(axis=1)
+    gap = lagged * (1.0 - m.status_quo_cover)
+    expected = m.acute_baseline + gap @ m.elasticity
+    p.benchmark[t - 1] = (expected * m.acute_unit_cost) @ m.bearers
+    bed_days = m.true_need[t - 1].sum(axis=0) * m.delay_days
+    m.tally.add("delayed_bed_days", float(bed_days.sum()))
+    p.delays[t - 1] = (bed_days * s.fragmentation.bed_day_cost) @ m.beds
+    if not m.holder.pooled:
+        per_payer = silos.contract_count(m) * s.fragmentation.contract_cost / 12.0
+        p.contracts[t - 1, : m.n_payers] = per_payer
+
+
+def share_savings(m: Pilot, t: int) -> None:
+    """Gain sharing at the year's end: bearers pass a share of their savings to payers."""
+    rule = m.design.governance.savings_sharing
+    if not (rule.enabled and m.holder.pooled and t % 12 == 0):
+        return
+    year = m.contributed[max(0, t - 12) : t].sum(axis=0)
+    transfers = m.parties.share_savings(t, year, rule.share, rule.minimum_savings_rate)
+    for source, target, amount in transfers:
+        src, dst = m.parties.names[source], m.parties.names[target]
+        m.books.transfer(t, "shared_savings", src, dst, amount)
+        m.events.log(
+            month=t,
+            actor=src,
+            action="share_savings",
+            target=dst,
+            amount=amount,
+            rule="governance.savings_sharing",
+            evidence="acute cost below benchmark",
+            outcome="paid",
+        )
