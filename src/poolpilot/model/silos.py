@@ -98,7 +98,9 @@ def contracts(m: Pilot, need_cost: np.ndarray) -> np.ndarray:
     ``need_cost`` is the need cost per line the payers plan from.
     """
     want = (m.silo_split * m.silo_value)[:, m.line_service] * (need_cost * m.line_active)
-    budget = np.array([p.annual_contribution / 12.0 for p in m.payers]) * m.payer_active
+    b = m.design.budget
+    net = 1.0 - b.admin_share - b.reserve_share
+    budget = np.array([p.annual_contribution / 12.0 * net for p in m.payers]) * m.payer_active
     total = want.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(total > budget, budget / total, 1.0)
