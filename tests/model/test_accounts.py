@@ -122,3 +122,21 @@ def test_a_payer_that_sees_its_acute_costs_rise_reduces_where_trust_alone_would_
     m.parties.benchmark[:, 0] = 0.0
     assert payer.standing(12) == pytest.approx(0.5 - 0.5 * 0.25)
     assert payer.renew(12) == "reduce"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_payer_that_bears_no_acute_cost_sees_a_return_only_when_savings_are_shared(seed) -> None:
+    from poolpilot.scenario import load_scenario
+
+    standing = {}
+    for sharing in (False, True):
+        scenario = load_scenario(
+            "multi_payer_medicaid_ph_local",
+            overrides=[f"governance.savings_sharing.enabled={str(sharing).lower()}"],
+        )
+        m = PilotModel(scenario, rng=seed, months=12).run()
+        local = m.payer_names.index("local_funds")
+        standing[sharing] = m.payers[local].standing(12)
+        if not sharing:  # local funds bear none of the acute cost: no savings of their own
+            assert m.parties.savings(12)[local] == 0.0
+    assert standing[True] > standing[False]
