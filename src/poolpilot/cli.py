@@ -102,7 +102,16 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("compare", help="designs side by side, with the no-pool baseline")
     s.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    s.add_argument("--no-baseline", action="store_true", help="do not add the no-pool baseline")
+    baselines = s.add_mutually_exclusive_group()
+    baselines.add_argument(
+        "--no-baseline", action="store_true", help="do not add the no-pool baseline"
+    )
+    baselines.add_argument(
+        "--ideal-baseline",
+        action="store_true",
+        help="also add the idealised no-pool baseline (one frictionless planner, no "
+        "fragmentation) beside the status quo",
+    )
     _add_study_options(s)
 
     s = sub.add_parser("report", help="(re)write DIR/report.html from a results folder")
@@ -240,7 +249,8 @@ def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int
     name = "compare" if compare else Path(scenarios[0]).stem
     options["out"] = args.out or Path("results") / name
     if compare:
-        result = study.compare(scenarios, baseline=not args.no_baseline, **options)
+        baselines = {"baseline": not args.no_baseline, "ideal_baseline": args.ideal_baseline}
+        result = study.compare(scenarios, **baselines, **options)
     else:
         result = study.run(scenarios[0], **options)
     _write_report(result.folder)

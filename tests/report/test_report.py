@@ -123,6 +123,7 @@ def test_sections_in_a_funders_reading_order(page):
     order = [
         'id="summary"',
         'id="return"',
+        'id="accounts"',
         'id="comparison"',
         'id="trajectories"',
         'id="money"',
@@ -327,18 +328,42 @@ def test_return_on_the_pool_pairs_by_seed(study, page):
     assert pairs["convener_led_multi_provider"] == "no_pool_for_convener_led_multi_provider"
     assert not reasons
     table = table[table["design"] == "hospital_led_post_acute"]
-    avoided = (
-        runs.loc["no_pool_for_hospital_led_post_acute", "acute_cost"]
-        - runs.loc["hospital_led_post_acute", "acute_cost"]
-    )
-    net_per = (avoided - runs.loc["hospital_led_post_acute", "running_cost"]) / runs.loc[
-        "hospital_led_post_acute", "pooled_funding"
-    ]
+    design = runs.loc["hospital_led_post_acute"]
+    baseline = runs.loc["no_pool_for_hospital_led_post_acute"]
+    avoided = baseline["acute_cost"] - design["acute_cost"]
+    saved = baseline["total_system_cost"] - design["total_system_cost"]
+    per_dollar = saved / design["pooled_funding"]
     got = table.set_index("measure")
+    assert table["main"].all()  # no idealised baseline in this folder: one line per design
     np.testing.assert_allclose(got.at["acute_cost_avoided", "mean"], avoided.mean())
-    np.testing.assert_allclose(got.at["net_per_dollar", "low"], paired(net_per).low)
-    np.testing.assert_allclose(got.at["net_per_dollar", "positive"], (net_per > 0).mean())
-    assert f"{net_per.mean():.2f}".replace("-", "\u2212") in page
+    np.testing.assert_allclose(got.at["system_cost_saved", "mean"], saved.mean())
+    np.testing.assert_allclose(got.at["return_on_pool", "low"], paired(per_dollar).low)
+    np.testing.assert_allclose(got.at["return_on_pool", "positive"], (per_dollar > 0).mean())
+    np.testing.assert_allclose(got.at["running_cost", "mean"], design["running_cost"].mean())
+    # the running cost is counted once: the components add up to the saving
+    m = got["mean"]
+    np.testing.assert_allclose(
+        m["acute_cost_avoided"]
+        + m["fragmentation_cost_avoided"]
+        - m["extra_pathway_spend"]
+        - m["running_cost"],
+        m["system_cost_saved"],
+    )
+    assert f"{per_dollar.mean():.2f}".replace("-", "\u2212") in page
+    assert "Return per dollar pooled" in page
+
+
+def test_who_pays_adds_up_to_the_system_cost_saved(study, page):
+    data = report.load(study)
+    returns, _ = report.pool_return(data)
+    saved = returns[returns["measure"] == "system_cost_saved"].set_index("design")["mean"]
+    parties = report.party_accounts(data)
+    assert set(parties["design"]) == set(saved.index)
+    assert {"medicaid", "outside", "providers"} <= set(parties["party"])
+    np.testing.assert_allclose(parties.groupby("design")["saving"].sum()[saved.index], saved)
+    section = page[page.index('id="accounts"') : page.index('id="comparison"')]
+    assert "hospital_led_post_acute, against no_pool_for_hospital_led_post_acute" in section
+    assert section.count("<img") == 2  # one figure per pooled design
 
 
 def test_a_folder_without_baseline_still_renders(tmp_path):

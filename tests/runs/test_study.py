@@ -52,6 +52,32 @@ def test_designs_share_seeds_by_replicate():
     assert (seeds.nunique(axis=1) == 1).all()
 
 
+def test_compare_with_the_ideal_baseline_runs_both_baselines(tmp_path):
+    out = tmp_path / "c"
+    argv = ["compare", "hospital_led_post_acute", "--replicates", "2", "--months", "3"]
+    code = main([*argv, "--ideal-baseline", "--out", str(out), "--workers", "1", "--quiet"])
+    assert code == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert set(runs["design"]) == {"hospital_led_post_acute", "no_pool_baseline", "no_pool_ideal"}
+    assert (runs.groupby("design")["seed"].apply(sorted).map(tuple).nunique()) == 1
+    scenarios = json.loads((out / "manifest.json").read_text())["scenarios"]
+    silos = {name: s["resolved"]["status_quo"]["silo_budgets"] for name, s in scenarios.items()}
+    assert silos == {
+        "hospital_led_post_acute": True,
+        "no_pool_baseline": True,
+        "no_pool_ideal": False,
+    }
+    assert "against a frictionless planner" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_ideal_baseline_needs_the_baseline(tmp_path):
+    with pytest.raises(ValueError, match="ideal_baseline"):
+        study.compare(["hospital_led_post_acute"], baseline=False, ideal_baseline=True)
+    with pytest.raises(SystemExit) as stopped:
+        main(["compare", "hospital_led_post_acute", "--no-baseline", "--ideal-baseline"])
+    assert stopped.value.code == 2
+
+
 def test_run_command_writes_the_results_folder(tmp_path, capsys):
     out = tmp_path / "x"
     code = main(

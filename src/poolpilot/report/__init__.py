@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from poolpilot.report.accounts import party_accounts
 from poolpilot.report.data import ReportData, detail_sample, load
 from poolpilot.report.formats import fmt, fmt_diff, fmt_diff_interval, fmt_interval
 from poolpilot.report.render import SECTIONS, render
@@ -40,6 +41,7 @@ __all__ = [
     "governance_frames",
     "headline_frame",
     "load",
+    "party_accounts",
     "pool_return",
     "render",
     "spend_frames",

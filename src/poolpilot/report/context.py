@@ -2,7 +2,7 @@
 them.
 
 `Study` holds a loaded results folder and the frames more than one section reads (the ranked
-summary, the headlines, the return on the pool), each computed once.
+summary, the headlines, the return on the pool, the parties' accounts), each computed once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import cached_property
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
-from poolpilot.report import figures, tables
+from poolpilot.report import accounts, figures, tables
 from poolpilot.report.data import ReportData
 
 #: Designs per block of a wide table (fits a portrait page).
@@ -62,3 +62,7 @@ class Study:
     @cached_property
     def returns(self) -> tuple[pd.DataFrame, dict[str, str]]:
         return tables.pool_return(self.data)
+
+    @cached_property
+    def accounts(self) -> pd.DataFrame:
+        return accounts.party_accounts(self.data)

@@ -53,6 +53,7 @@ class ReportData:
     symbol: str
     points: int = 0
     collapsed: bool = False
+    currency: str = "USD"
     detail_keys: frozenset[str] = frozenset()
 
     def scenario(self, label: str) -> dict[str, Any]:
@@ -141,6 +142,7 @@ def load(folder: str | Path) -> ReportData:
         baselines=baselines,
         indices=indices,
         symbol=symbol,
+        currency=currency,
         points=points,
         collapsed=collapsed,
         detail_keys=frozenset(detail),

@@ -222,6 +222,43 @@ def intervals(
     return fig
 
 
+def signed_bars(
+    frame: pd.DataFrame,
+    title: str,
+    xlabel: str,
+    formatter: FuncFormatter | None = None,
+) -> Figure:
+    """One horizontal bar per row at ``mean`` with whiskers from ``low`` to ``high``.
+
+    Bars right of zero (a saving) are green, left of it (a loss) vermillion, so the figure
+    reads without a legend.
+    """
+    with style():
+        height = 1.0 + 0.34 * max(len(frame), 1)
+        fig = Figure(figsize=(WIDTH, height), layout="constrained")
+        ax = fig.subplots()
+        pos = np.arange(len(frame))
+        mean = frame["mean"].to_numpy(dtype=float)
+        whiskers = np.vstack([mean - frame["low"], frame["high"] - mean]).clip(min=0)
+        ax.barh(
+            pos,
+            mean,
+            height=0.6,
+            color=[PALETTE[2] if v >= 0 else PALETTE[5] for v in mean],
+            xerr=whiskers,
+            error_kw={"ecolor": PALETTE[6], "elinewidth": 1, "capsize": 3},
+        )
+        ax.axvline(0, color=GREY, linewidth=1)
+        ax.set_yticks(pos, [str(i) for i in frame.index])
+        ax.set_ylim(len(frame) - 0.5, -0.5)
+        ax.grid(axis="y", visible=False)
+        if formatter is not None:
+            ax.xaxis.set_major_formatter(formatter)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+    return fig
+
+
 def stacked_bars(
     frame: pd.DataFrame,
     title: str,

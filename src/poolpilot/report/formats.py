@@ -114,10 +114,21 @@ def fmt_diff_interval(metric: str, low: float, high: float, symbol: str = "$") -
 
 
 def ratio(value: float) -> str:
-    """A ratio (acute cost avoided per unit pooled) to two decimals."""
+    """A ratio (the return per unit pooled) to two decimals."""
     if value is None or not np.isfinite(value):
         return "n/a"
     return minus(f"{value:.2f}")
+
+
+#: The name of one unit of a currency, for "per dollar pooled".
+CURRENCY_UNITS = {"USD": "dollar", "CAD": "dollar", "AUD": "dollar", "NZD": "dollar"}
+CURRENCY_UNITS |= {"GBP": "pound", "EUR": "euro"}
+
+
+def per_pooled(currency: str = "USD") -> str:
+    """The unit of the return on the pool: "per dollar pooled" (a code when it has no name)."""
+    unit = CURRENCY_UNITS.get(currency)
+    return f"per {unit} pooled" if unit else f"per {currency} 1 pooled"
 
 
 def count(value: Any, pct: bool = False) -> str:

@@ -28,7 +28,7 @@ from poolpilot._version import __version__
 from poolpilot.report import formats
 from poolpilot.report.context import Study
 from poolpilot.report.data import ReportData
-from poolpilot.report.findings import comparison, pool, summary
+from poolpilot.report.findings import comparison, pool, summary, who_pays
 from poolpilot.report.sections import (
     assumptions,
     governance,
@@ -87,6 +87,7 @@ class Section:
 SECTIONS = [
     Section("summary", "Summary", summary),
     Section("return", "Return on the pool", _with_runs(pool)),
+    Section("accounts", "Who pays and who saves", _with_runs(who_pays)),
     Section("comparison", "Designs compared", _with_runs(comparison)),
     Section("trajectories", "Over the months", _with_runs(trajectories)),
     Section("money", "Where the money went", _with_runs(money)),

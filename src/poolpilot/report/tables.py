@@ -1,5 +1,5 @@
 """The report's numbers as tidy frames: designs compared, the headline findings, the return on
-the pool and the assumptions.
+the pool and the assumptions (who pays and who saves: `poolpilot.report.accounts`).
 
 Two kinds of interval appear, and they are kept apart:
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from poolpilot.analysis.paired import PairedDifference, paired
 from poolpilot.model.metrics import HIGHER, ZERO, Direction
-from poolpilot.report.data import ReportData, metric_columns
+from poolpilot.report.data import ReportData, field, metric_columns
 from poolpilot.report.formats import direction_of, kind_of, plain
 from poolpilot.scenario.paths import flatten
 from poolpilot.scenario.variants import population_key
@@ -41,14 +41,19 @@ HEADLINES: list[tuple[str, str, str]] = [
     ("total_system_cost", "Cost", "the total system cost, inside and outside the pool"),
 ]
 
-#: The return on the pool's measures: (column, heading, kind of number).
+#: The return on the pool's measures, paired by seed: (column, heading, kind of number). The
+#: money measures add up: saved = acute avoided + fragmentation avoided - extra pathway spend -
+#: running cost (each counted once: the running cost is in the design's total system cost).
 RETURN_MEASURES: list[tuple[str, str, str]] = [
-    ("acute_cost_avoided", "Acute cost avoided", "money"),
-    ("avoided_per_dollar", "Avoided per unit pooled", "ratio"),
-    ("net_avoided", "Avoided, net of running costs", "money"),
-    ("net_per_dollar", "Net avoided per unit pooled", "ratio"),
+    ("return_on_pool", "Return {unit}", "ratio"),
     ("system_cost_saved", "Total system cost saved", "money"),
+    ("acute_cost_avoided", "Acute cost avoided", "money"),
+    ("fragmentation_cost_avoided", "Fragmentation cost avoided", "money"),
+    ("extra_pathway_spend", "Extra pathway spend", "money"),
+    ("running_cost", "Running cost", "money"),
 ]
+#: Who a design's return is measured against: its status-quo or its idealised baseline.
+STATUS_QUO, IDEAL = "the status quo", "a frictionless planner"
 #: Scenario fields that describe a design rather than parametrise it.
 METADATA_FIELDS = ("name", "description", "seed_article", "example", "basis")
 
@@ -320,13 +325,20 @@ def _with_centres(row: dict[str, Any], part: pd.DataFrame, key: str, names: list
 # --- return on the pool ----------------------------------------------------------------------
 
 
-def baseline_pairs(data: ReportData) -> tuple[dict[str, str], dict[str, str]]:
-    """Each pooled design's no-pool baseline (same population, same varied values).
+def is_ideal(resolved: dict[str, Any]) -> bool:
+    """An idealised baseline: no pool and no silo budgets, one frictionless planner.
 
-    Returns (pairs, reasons): pairs maps a design to its baseline; reasons says why a design
-    has none.
+    Told apart from the status quo by the scenario, not the name, so a renamed baseline (or
+    one per population, ``no_pool_ideal_for_<design>``) is still recognised.
     """
-    pairs: dict[str, str] = {}
+    silos = field(resolved, "status_quo.silo_budgets", True)
+    return field(resolved, "holder.kind") == "none" and silos is False
+
+
+def _comparable(data: ReportData) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each pooled design's baselines of the same population and varied values, status quo
+    first; and the reasons designs have none."""
+    found: dict[str, list[str]] = {}
     reasons: dict[str, str] = {}
     point = (
         {
@@ -346,7 +358,7 @@ def baseline_pairs(data: ReportData) -> tuple[dict[str, str], dict[str, str]]:
         same_population = [b for b in data.baselines if population_key(data.scenario(b)) == mine]
         same_point = [b for b in same_population if point.get(b) == point.get(label)]
         if same_point:
-            pairs[label] = same_point[0]
+            found[label] = sorted(same_point, key=lambda b: is_ideal(data.scenario(b)))
         elif same_population:
             reasons[label] = "no baseline run with the same varied values"
         else:
@@ -354,47 +366,102 @@ def baseline_pairs(data: ReportData) -> tuple[dict[str, str], dict[str, str]]:
                 "its population, services or horizon differ from every baseline's, so the "
                 "comparison would not be like for like"
             )
-    return pairs, reasons
+    return found, reasons
+
+
+def baseline_pairs(data: ReportData) -> tuple[dict[str, str], dict[str, str]]:
+    """Each pooled design's no-pool baseline (same population, same varied values).
+
+    The status quo is preferred: it is what a pilot would replace. A design whose only
+    comparable baseline is idealised pairs with that. Returns (pairs, reasons): pairs maps a
+    design to its baseline; reasons says why a design has none.
+    """
+    found, reasons = _comparable(data)
+    return {design: baselines[0] for design, baselines in found.items()}, reasons
+
+
+def ideal_pairs(data: ReportData) -> dict[str, str]:
+    """The idealised baseline of each design paired with the status quo, where there is one:
+    the return against a frictionless planner, a second line beside the main one."""
+    found, _ = _comparable(data)
+    out = {}
+    for design, baselines in found.items():
+        ideal = [b for b in baselines[1:] if is_ideal(data.scenario(b))]
+        if ideal and not is_ideal(data.scenario(baselines[0])):
+            out[design] = ideal[0]
+    return out
+
+
+#: The cost metrics the return is computed from (fragmentation_cost reads as 0 when absent:
+#: folders made before the model had fragmentation costs).
+RETURN_METRICS = ["acute_cost", "fragmentation_cost", "pooled_funding", "running_cost"]
+RETURN_METRICS += ["total_system_cost"]
+RETURN_COLUMNS = ["design", "baseline", "against", "main", "measure", "mean", "low", "high"]
+RETURN_COLUMNS += ["positive", "n"]
+
+
+def _pathway_spend(v: pd.DataFrame) -> pd.Series:
+    """What a run spent on services (with providers' unfunded work): its total system cost
+    less acute events, fragmentation and the pool's running cost."""
+    return v["total_system_cost"] - v["acute_cost"] - v["fragmentation_cost"] - v["running_cost"]
+
+
+def return_measures(design: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, pd.Series]:
+    """The return's measures per pair of runs, from each run's cost metrics (one row a pair).
+
+    The return is the total system cost saved per unit the design pooled; the components are
+    money and add up to the saving, so the running cost is counted once.
+    """
+    saved = baseline["total_system_cost"] - design["total_system_cost"]
+    pooled = design["pooled_funding"].where(design["pooled_funding"] > 0)
+    return {
+        "return_on_pool": saved / pooled,
+        "system_cost_saved": saved,
+        "acute_cost_avoided": baseline["acute_cost"] - design["acute_cost"],
+        "fragmentation_cost_avoided": baseline["fragmentation_cost"] - design["fragmentation_cost"],
+        "extra_pathway_spend": _pathway_spend(design) - _pathway_spend(baseline),
+        "running_cost": design["running_cost"] - baseline["running_cost"],
+    }
 
 
 def pool_return(data: ReportData) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Acute cost avoided against the no-pool baseline, paired by seed, per pooled design.
+    """The return on the pool against the no-pool baseline, paired by seed, per pooled design.
 
-    Per replicate: avoided = baseline acute_cost - design acute_cost; per unit pooled =
-    avoided / pooled_funding; net = avoided - running_cost (and per unit pooled); total system
-    cost saved = baseline total_system_cost - design total_system_cost. Each measure is a
-    paired difference: its mean over the replicates with the 95% interval of that mean
-    (`paired`). Returns a tidy frame (design, baseline, measure, mean, low, high, positive:
-    share of replicates above zero, n) and the reasons designs without a comparable baseline
-    have none.
+    Per replicate: return_on_pool = (baseline total_system_cost - design total_system_cost) /
+    design pooled_funding (positive: the pool saved), and its components as money
+    (`return_measures`). Each measure is a paired difference: its mean over the replicates with
+    the 95% interval of that mean (`paired`). Returns a tidy frame (design, baseline, against:
+    `STATUS_QUO` or `IDEAL`, main: the design's main baseline rather than the second line
+    against a frictionless planner, measure, mean, low, high, positive: share of replicates
+    above zero, n) and the reasons designs without a comparable baseline have none.
     """
     pairs, reasons = baseline_pairs(data)
-    columns = ["design", "baseline", "measure", "mean", "low", "high", "positive", "n"]
-    need = ["acute_cost", "pooled_funding", "running_cost", "total_system_cost"]
+    need = [m for m in RETURN_METRICS if m != "fragmentation_cost"]
     if not pairs or any(c not in data.runs for c in need):
         if pairs:
             reasons.update(dict.fromkeys(pairs, "this folder lacks the cost metrics"))
-        return pd.DataFrame(columns=columns), reasons
-    values = wide(data.runs, need)
+        return pd.DataFrame(columns=RETURN_COLUMNS), reasons
+    runs = data.runs
+    if "fragmentation_cost" not in runs:
+        runs = runs.assign(fragmentation_cost=0.0)
+    values = wide(runs, RETURN_METRICS)
+    lines = [(d, b, True) for d, b in pairs.items()]
+    lines += [(d, b, False) for d, b in ideal_pairs(data).items()]
+    lines.sort(key=lambda line: list(pairs).index(line[0]))
     rows = []
-    for design, baseline in pairs.items():
-        d = values.xs(design, axis=1, level="label")
-        b = values.xs(baseline, axis=1, level="label")
-        avoided = b["acute_cost"] - d["acute_cost"]
-        pooled = d["pooled_funding"].where(d["pooled_funding"] > 0)
-        net = avoided - d["running_cost"]
-        per_pair = {
-            "acute_cost_avoided": avoided,
-            "avoided_per_dollar": avoided / pooled,
-            "net_avoided": net,
-            "net_per_dollar": net / pooled,
-            "system_cost_saved": b["total_system_cost"] - d["total_system_cost"],
-        }
+    for design, baseline, main in lines:
+        against = IDEAL if is_ideal(data.scenario(baseline)) else STATUS_QUO
+        per_pair = return_measures(
+            values.xs(design, axis=1, level="label"), values.xs(baseline, axis=1, level="label")
+        )
         for measure, differences in per_pair.items():
             p = paired(differences.to_numpy())
             if p.n:
-                rows.append([design, baseline, measure, p.mean, p.low, p.high, p.share_above, p.n])
-    return pd.DataFrame(rows, columns=columns), reasons
+                rows.append(
+                    [design, baseline, against, main, measure, p.mean, p.low, p.high]
+                    + [p.share_above, p.n]
+                )
+    return pd.DataFrame(rows, columns=RETURN_COLUMNS), reasons
 
 
 # --- assumptions -----------------------------------------------------------------------------

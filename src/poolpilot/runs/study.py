@@ -316,6 +316,7 @@ def compare(
     months: int | None = None,
     overrides: list[str] | dict[str, Any] | None = None,
     baseline: bool = True,
+    ideal_baseline: bool = False,
     vary: dict[str, list[Any]] | None = None,
     grid: dict[str, list[Any]] | None = None,
     lhs: int | None = None,
@@ -324,14 +325,19 @@ def compare(
 ) -> StudyResults:
     """Designs side by side at the same seeds, with the no-pool baseline alongside.
 
-    Varied points (``vary``, ``grid``, ``lhs``) apply to every design, as in :func:`run`.
+    The baseline is the status quo a pool would replace; ``ideal_baseline`` adds the idealised
+    one too (a frictionless planner, no fragmentation), so the report can say how far the pool
+    is from the best a single budget could do. Varied points (``vary``, ``grid``, ``lhs``)
+    apply to every design, as in :func:`run`.
     """
+    if ideal_baseline and not baseline:
+        raise ValueError("ideal_baseline adds to the no-pool baseline: it needs baseline=True")
     designs = [_design(s, overrides, months) for s in scenarios]
     names = [d.name for d in designs]
     if len(set(names)) < len(names):
         raise ValueError(f"designs must have distinct names (given {', '.join(names)})")
     if baseline:
-        designs += baselines_for(designs)
+        designs += baselines_for(designs, ideal=ideal_baseline)
     varied = _varied(vary, grid, lhs, ranges, seed)
     return execute_study(designs, replicates=replicates, seed=seed, vary=varied, **options)
 
