@@ -1,7 +1,10 @@
 """The scenario reference (docs/scenario-reference.md), generated from the schema classes.
 
-Written from the code so that it cannot drift from it: tests/test_reference.py fails when the
-committed file differs from ``render()``. Regenerate with
+The schema is three modules: ``schema.py`` (the pilot: population, services, partners, budget,
+status quo, fragmentation), ``governance.py`` (its rules) and ``fields.py`` (the base section
+and the shared types); ``schema.Scenario`` reaches every section of all three. Written from the
+code so that it cannot drift from it: tests/scenario/test_reference.py fails when the committed
+file differs from ``render()``. Regenerate with
 ``python -m poolpilot.scenario.reference docs/scenario-reference.md``.
 """
 
@@ -21,11 +24,16 @@ from pydantic_core import PydanticUndefined
 
 from poolpilot.scenario import schema
 from poolpilot.scenario.applicability import TABLE, acts_in
+from poolpilot.scenario.loading import WHOLE_VALUES
 from poolpilot.scenario.paths import NAMED_LISTS, item_path, section_type, sections
 
 COMMAND = "python -m poolpilot.scenario.reference docs/scenario-reference.md"
 
-#: The schema's shared types, shown by name in the type column and defined once in the intro.
+#: The schema modules the reference is generated from (named in its header).
+SOURCES = ("schema.py", "governance.py", "fields.py")
+
+#: The schema's shared types (``fields.py``), shown by name in the type column and defined once
+#: in the intro.
 ALIASES: dict[str, Any] = {
     "Money": schema.Money,
     "Fraction": schema.Fraction,
@@ -40,6 +48,7 @@ DESCRIPTION_UNITS: list[tuple[str, str]] = [
     (r"\bunits\b.*\bper person per month\b", "units/person/month"),
     (r"\bunits\b.*\bper month\b", "units/month"),
     (r"\bacute events per unit of unmet need\b", "events/unit of unmet need"),
+    (r"\bbed days per unit needed\b", "bed days/unit needed"),
     (r"^people\b", "people"),
     (r"\bcalendar month\b", "calendar month (1-12)"),
     (r"^first month\b", "month of the pilot"),
@@ -56,6 +65,8 @@ DESCRIPTION_UNITS: list[tuple[str, str]] = [
 MONEY_RATES: list[tuple[str, str]] = [
     (r"\bper person per month\b", "/person/month"),
     (r"\bper year\b", "/year"),
+    (r"^annual\b", "/year"),
+    (r"\bone excess hospital bed day\b", "/bed day"),
     (r"\bper month\b", "/month"),
 ]
 
@@ -283,9 +294,12 @@ def _alias_line(name: str) -> str:
 def _intro(items: str) -> str:
     """Why a row's path looks as it does and what the shared types mean."""
     aliases = "\n".join(_alias_line(n) for n in ALIASES)
+    sources = ", ".join(SOURCES[:-1]) + f" and {SOURCES[-1]}"
+    whole = ", ".join(f"`{key}`" for key in WHOLE_VALUES)
     return f"""# Scenario reference
 
-<!-- Generated from src/poolpilot/scenario/schema.py; do not edit by hand. Regenerate with:
+<!-- Generated from the schema modules src/poolpilot/scenario/{sources};
+     do not edit by hand. Regenerate with:
      {COMMAND} -->
 
 Every field of a scenario file: its dotted path, type, unit, default and meaning. A scenario
@@ -294,7 +308,7 @@ reported instead of silently falling back to its default.
 
 - A file may start with `extends: <preset name or path>`: it is merged onto that scenario.
   Lists of named items merge item by item, matched by {items}; other
-  lists are replaced whole.
+  lists are replaced whole, and so are the mappings that are one value ({whole}).
 - `[]` marks an item of a list. Problems and `--set` overrides address an item by its name,
   e.g. `payers.medicaid.annual_contribution`; items without a name by position
   (`[0]`).
