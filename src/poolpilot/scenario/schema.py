@@ -185,9 +185,9 @@ class Payer(Section):
     notice_months: Months = Field(default=3, description="notice period before an exit unwinds")
     savings_weight: Fraction = Field(
         default=0.5,
-        description="how much its own net return per dollar contributed (savings against the "
-        "benchmark, savings shared with it, less what it pays beyond its status-quo spend) "
-        "counts beside trust at renewal",
+        description="how much its own return per dollar contributed over the last year (its "
+        "acute cost below the benchmark, and savings shared with it) counts beside trust at "
+        "renewal",
     )
 
 
