@@ -26,33 +26,42 @@ if TYPE_CHECKING:
 
 
 def bear_costs(m: Pilot, t: int) -> None:
-    """Each party bears its share of acute cost, boundary waits and contract running costs,
-    and the benchmark of what the status quo's cover of need would have cost it."""
+    """Each party bears its share of acute cost, boundary waits and contract running costs."""
     p = m.parties
     s = m.design
-    p.acute[t - 1] = (m.acute[t - 1] * m.acute_unit_cost) @ m.bearers
-    need = m.need[t - 1].sum(axis=0)  # drawn need, the same in every design
     if t == 1:
-        need_cost = m.line_need_history[0] * m.line_unit_cost
-        funded = silos.historic_contracts(m, need_cost).sum(axis=0)
-        by_service = np.bincount(m.line_service, weights=funded, minlength=need.size)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cover = np.where(need > 0, by_service / (need * m.service_unit_cost), 1.0)
-        m.status_quo_cover = np.clip(cover, 0.0, 1.0)
-    # the unmet need of each service in the month its lag points back to, as in the events
-    months = t - 1 - m.acute_lag
-    seen = months >= 0
-    lagged = np.zeros(need.size)
-    lagged[seen] = m.need[months[seen], :, np.flatnonzero(seen)].sum(axis=1)
-    gap = lagged * (1.0 - m.status_quo_cover)
-    expected = m.acute_baseline + gap @ m.elasticity
-    p.benchmark[t - 1] = (expected * m.acute_unit_cost) @ m.bearers
-    bed_days = m.true_need[t - 1].sum(axis=0) * m.delay_days
-    m.tally.add("delayed_bed_days", float(bed_days.sum()))
-    p.delays[t - 1] = (bed_days * s.fragmentation.bed_day_cost) @ m.beds
-    if not m.holder.pooled:
+        set_benchmark(m)
+    p.acute[t - 1] = (m.acute[t - 1] * m.acute_unit_cost) @ m.bearers
+    if m.delay_days.any():
+        bed_days = m.true_need[t - 1].sum(axis=0) * m.delay_days
+        m.tally.add("delayed_bed_days", float(bed_days.sum()))
+        p.delays[t - 1] = (bed_days * s.fragmentation.bed_day_cost) @ m.beds
+    if not m.holder.pooled and s.fragmentation.contract_cost > 0:
         per_payer = silos.contract_count(m) * s.fragmentation.contract_cost / 12.0
         p.contracts[t - 1, : m.n_payers] = per_payer
+
+
+def set_benchmark(m: Pilot) -> None:
+    """The benchmark of every month, once the pilot's first month shows the status quo's cover.
+
+    The cover of need is what the historic contracts fund of month 1's need; the benchmark is
+    the acute cost of the need drawn for each month (the same in every design) at that cover,
+    with the same lags as the events.
+    """
+    need = m.need.sum(axis=1)  # months x services, drawn: the same in every design
+    need_cost = m.line_need_history[0] * m.line_unit_cost
+    funded = silos.historic_contracts(m, need_cost).sum(axis=0)
+    by_service = np.bincount(m.line_service, weights=funded, minlength=need.shape[1])
+    first = need[0] * m.service_unit_cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(first > 0, by_service / first, 1.0)
+    m.status_quo_cover = np.clip(cover, 0.0, 1.0)
+    # the unmet need of each service in the month its lag points back to (0 before month 1)
+    gap = np.zeros_like(need)
+    for k, lag in enumerate(m.acute_lag):
+        gap[lag:, k] = need[: need.shape[0] - lag, k] * (1.0 - m.status_quo_cover[k])
+    expected = m.acute_baseline[None, :] + gap @ m.elasticity
+    m.parties.benchmark[:] = (expected * m.acute_unit_cost) @ m.bearers
 
 
 def share_savings(m: Pilot, t: int) -> None:
