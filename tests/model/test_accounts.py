@@ -140,3 +140,11 @@ def test_a_payer_that_bears_no_acute_cost_sees_a_return_only_when_savings_are_sh
         if not sharing:  # local funds bear none of the acute cost: no savings of their own
             assert m.parties.savings(12)[local] == 0.0
     assert standing[True] > standing[False]
+
+
+def test_a_lag_longer_than_the_horizon_leaves_the_benchmark_at_baseline() -> None:
+    data = tiny_data(horizon_months=2)
+    data["services"][0]["lag_months"] = 6
+    m = PilotModel(validate_data(data, "t"), rng=1).run()
+    outside = m.parties.index("outside")
+    assert m.parties.benchmark[:, outside] == pytest.approx([1000.0, 1000.0])

@@ -58,8 +58,10 @@ def set_benchmark(m: Pilot) -> None:
     m.status_quo_cover = np.clip(cover, 0.0, 1.0)
     # the unmet need of each service in the month its lag points back to (0 before month 1)
     gap = np.zeros_like(need)
+    months = need.shape[0]
     for k, lag in enumerate(m.acute_lag):
-        gap[lag:, k] = need[: need.shape[0] - lag, k] * (1.0 - m.status_quo_cover[k])
+        if lag < months:
+            gap[lag:, k] = need[: months - lag, k] * (1.0 - m.status_quo_cover[k])
     expected = m.acute_baseline[None, :] + gap @ m.elasticity
     m.parties.benchmark[:] = (expected * m.acute_unit_cost) @ m.bearers
 
