@@ -90,3 +90,26 @@ def test_financial_statements_reach_payers_at_reconciliation_and_enter_their_tru
     )
     assert before_with == pytest.approx(before_without)  # no statement before month 3
     assert after_with > after_without
+
+
+@pytest.mark.parametrize("rights", [False, True])
+def test_spend_no_payer_approved_can_be_miscoded_and_approved_spend_cannot(rights) -> None:
+    data = _two_payers(
+        governance={
+            "decision_rights": {"enabled": rights},
+            "validation": {"miscoding_rate": 0.5, "strictness": 0.0},
+        }
+    )
+    m = PilotModel(validate_data(data, "t"), rng=1)
+    m.allocation[:] = 1000.0
+    # a matrix agreed at set-up: every line approved; none without it
+    assert m.line_approved.all() == rights and m.line_approved.any() == rights
+    spend = np.array([1000.0, 1000.0])
+    for month in range(1, 21):
+        m.accounts.balance[:] = 10_000.0
+        attribution.miscode(m, month, spend)
+    assert (m.tally.totals["disallowed_spend"] > 0) == (not rights)
+    m.line_approved[:] = False  # changes decided alone: nobody checked their coding
+    for month in range(21, 41):
+        attribution.miscode(m, month, spend)
+    assert m.tally.totals["disallowed_spend"] > 0

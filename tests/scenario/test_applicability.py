@@ -42,16 +42,10 @@ def test_oversight_acts_in_a_provider_council() -> None:
     validate_data(data, "my.yaml")
 
 
-def test_prevention_in_a_retrospective_budget() -> None:
+def test_prevention_acts_in_a_retrospective_budget_too() -> None:
+    # a retrospective budget funds prevention as far as its savings land inside the pilot
     data = tiny_data(prevention={"max_need_reduction": 0.4, "lag_months": 3})
-    assert problems(data) == [
-        f"my.yaml: prevention.{field}: has no effect: prevention acts only through upstream "
-        "spend, which only a prospective budget makes (budget.basis is retrospective); remove "
-        "it or set budget.basis: prospective"
-        for field in ("max_need_reduction", "lag_months")
-    ]
-    data["budget"] = PROSPECTIVE
-    data["holder"] = {"kind": "convener"}  # tiny's exact need data do not act here either
+    data["acute_events"][0]["borne_by"] = "medicaid"
     validate_data(data, "my.yaml")
 
 
@@ -96,7 +90,6 @@ def test_planning_cycle_in_a_prospective_budget() -> None:
 @pytest.mark.parametrize(
     "path,value",
     [
-        ("budget.upstream_share", 0.1),
         ("budget.savings_retained", 0.2),
         ("budget.forecast_error", 0.2),
         ("budget.forecast_bias", -0.1),
@@ -169,18 +162,19 @@ def test_an_override_of_an_inert_field_is_refused() -> None:
 def test_an_override_that_changes_the_design_resets_what_it_makes_inert() -> None:
     """A retrospective arm of a prospective preset: its envelope settings act no more."""
     arm = load_scenario("prospective_community_health", {"budget.basis": "retrospective"})
-    assert arm.budget.upstream_share == 0.05 and not arm.budget.corridor.enabled
-    assert arm.prevention.half_effect_per_person == 15.0
+    assert not arm.budget.corridor.enabled and arm.budget.savings_retained == 0.5
+    # upstream spend and prevention act in a retrospective budget too (its prevention stake)
+    assert arm.budget.upstream_share == 0.06 and arm.prevention.half_effect_per_person == 60.0
     council = load_scenario("provider_led_discharge", {"holder.kind": "commissioner"})
     assert all(p.demand_bias == 0.0 for p in council.providers)
     assert not council.governance.oversight.enabled
 
 
 def test_an_inert_override_beside_a_design_change_is_still_refused() -> None:
-    with pytest.raises(ScenarioError, match="budget.upstream_share: has no effect"):
+    with pytest.raises(ScenarioError, match="budget.savings_retained: has no effect"):
         load_scenario(
             "prospective_community_health",
-            {"budget.basis": "retrospective", "budget.upstream_share": 0.2},
+            {"budget.basis": "retrospective", "budget.savings_retained": 0.2},
         )
 
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from poolpilot.model.membership import shifted, tolerance_shift
+from poolpilot.model.trust import shortfall
 from poolpilot.scenario.schema import CADENCE_MONTHS, OwnLine
 from poolpilot.scenario.schema import Payer as PayerSpec
 from poolpilot.scenario.schema import Provider as ProviderSpec
@@ -55,6 +57,10 @@ class Payer(mesa.Agent):
         self.exit_month: int | None = None  # when its notice ends
         self.last_reconciled = 0
         self.exposed = False  # hidden problems exposed by an outside audit since last renewal
+        # its own tolerance: both thresholds move by one shift drawn once
+        shift = tolerance_shift(stream, model.design.trust.tolerance_spread)
+        self.exit_threshold = shifted(spec.exit_threshold, shift)
+        self.reduce_threshold = max(self.exit_threshold, shifted(spec.reduce_threshold, shift))
 
     @property
     def rng(self) -> np.random.Generator:
@@ -95,24 +101,36 @@ class Payer(mesa.Agent):
         return self.trust + self.spec.savings_weight * float(np.clip(own, -1.0, 1.0))
 
     def renew(self, month: int) -> str:
-        """Continue, reduce or withdraw, by its standing (trust and own return) and what it found.
-
-        Findings have already cut trust; a payer that saw problems exposed in public since the
-        last renewal and no longer trusts the pool enough to continue in full withdraws.
+        """Continue or reduce by its standing (trust and own return); withdraw when problems
+        were exposed in public since the last renewal and its standing is below its reduce
+        threshold. Leaving for want of standing is a monthly chance (``membership.py``).
         """
         if self.exit_month is not None or not self.model.payer_active[self.seat]:
             return "leaving"
         exposed, self.exposed = self.exposed, False
         standing = self.standing(month)
-        if standing < self.spec.exit_threshold or (
-            exposed and standing < self.spec.reduce_threshold
-        ):
+        if exposed and standing < self.reduce_threshold:
             self.exit_month = month + self.spec.notice_months
             return "withdraw"
-        if standing < self.spec.reduce_threshold:
+        if standing < self.reduce_threshold:
             self.annual_contribution *= 1.0 - self.spec.reduce_fraction
             return "reduce"
         return "continue"
+
+    def give_notice(self, month: int, chance: float) -> None:
+        """It leaves when its notice ends; the audit trail says why."""
+        self.exit_month = month + self.spec.notice_months
+        self.model.tally.count("payer_withdraw")
+        self.model.events.log(
+            month=month,
+            actor=self.name,
+            action="exit_notice",
+            target="pool",
+            amount=self.annual_contribution,
+            rule="trust.exit_hazard",
+            evidence=f"standing {self.standing(month):.2f}, chance {chance:.3f}",
+            outcome=f"leaves in month {self.exit_month}",
+        )
 
 
 class Provider(mesa.Agent):
@@ -134,6 +152,14 @@ class Provider(mesa.Agent):
         self.line = line  # index into the model's line arrays
         self.own_line = own_line
         self.exit_month: int | None = None
+        if own_line:  # the holder's own lines do not leave or disengage
+            self.exit_threshold = self.disengage_threshold = 0.0
+        else:
+            shift = tolerance_shift(stream, model.design.trust.tolerance_spread)
+            self.exit_threshold = shifted(spec.exit_threshold, shift)
+            self.disengage_threshold = max(
+                self.exit_threshold, shifted(spec.disengage_threshold, shift)
+            )
 
     @property
     def rng(self) -> np.random.Generator:
@@ -144,24 +170,21 @@ class Provider(mesa.Agent):
     def trust(self) -> float:
         return float(self.model.trust[self.line])
 
-    def review_membership(self, month: int) -> None:
-        """At renewal: a partner below its exit threshold gives notice, in the audit trail."""
-        if self.renew(month):
-            self.model.events.log(
-                month=month,
-                actor=self.name,
-                action="exit_notice",
-                target=self.model.holder.name,
-                rule="providers.exit_threshold",
-                evidence=f"trust {self.trust:.2f}",
-                outcome=f"leaves in month {self.exit_month}",
-            )
+    def standing(self, month: int) -> float:
+        """What it weighs when it thinks of leaving: its trust in the holder, less how far its
+        funding falls short of its need (its own account, whatever the budget)."""
+        short = float(shortfall(self.model, month)[self.line])
+        return self.trust - self.model.design.trust.adequacy_weight * short
 
-    def renew(self, month: int) -> bool:
-        """A partner below its exit threshold gives notice at renewal; True if it does."""
-        if self.own_line or self.exit_month is not None:
-            return False
-        if self.trust < self.spec.exit_threshold:
-            self.exit_month = month + self.spec.notice_months
-            return True
-        return False
+    def give_notice(self, month: int, chance: float) -> None:
+        """It leaves when its notice ends; the audit trail says why."""
+        self.exit_month = month + self.spec.notice_months
+        self.model.events.log(
+            month=month,
+            actor=self.name,
+            action="exit_notice",
+            target=self.model.holder.name,
+            rule="trust.exit_hazard",
+            evidence=f"standing {self.standing(month):.2f}, chance {chance:.3f}",
+            outcome=f"leaves in month {self.exit_month}",
+        )

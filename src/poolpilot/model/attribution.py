@@ -5,8 +5,9 @@ that allow it, then pro rata (by unspent balance) to the other payers that allow
 pool, each payer is charged first its own contracts' share (``holder.charge_shares``). Spend no
 allowing payer can cover is caught by compliance validation with probability ``strictness``
 (and not paid); otherwise it is charged pro rata to the remaining payers and is *disallowed*.
-When approvals are informal (no decision-rights matrix), a random share of spend is miscoded to
-a payer that does not allow it: disallowed spend happens, sometimes.
+A random share of the spend on lines whose allocation no payer approved (changes decided alone;
+with no decision-rights matrix, every change) is miscoded to a payer that does not allow it:
+disallowed spend happens, sometimes.
 
 Disallowed spend waits, undetected, as *vintages* (month, amount) per payer until a
 reconciliation investigation, an assurance review, an outside audit or the final audit finds
@@ -87,8 +88,7 @@ def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
         disallow(m, month, charge)
     if any(taken):
         m.accounts.charge(np.array(taken))
-    if not m.design.governance.decision_rights.enabled:
-        miscode(m, month, spend)
+    miscode(m, month, spend)
     return blocked
 
 
@@ -101,9 +101,14 @@ def disallow(m: Pilot, month: int, charge: np.ndarray) -> None:
 
 
 def miscode(m: Pilot, month: int, spend: np.ndarray) -> None:
-    """Informal approvals: a random share of spend is charged to a payer that does not allow it."""
+    """A random share of spend is charged to a payer that does not allow it, on the lines whose
+    allocation no payer approved: a payer voting on a change sees how it is coded (the
+    decision-rights matrix puts changes to a vote; changes decided alone go unchecked)."""
     rules = m.design.governance.validation
-    share = rules.miscoding_rate * (1.0 - rules.strictness) * m.rng.uniform(0.0, 2.0)
+    allocated = float((m.allocation * m.line_active).sum())
+    unchecked = float((m.allocation * m.line_active * ~m.line_approved).sum())
+    exposure = unchecked / allocated if allocated > 0 else 0.0
+    share = rules.miscoding_rate * (1.0 - rules.strictness) * exposure * m.rng.uniform(0.0, 2.0)
     services = np.flatnonzero(spend > 0)
     if share <= 0 or services.size == 0:
         return

@@ -89,6 +89,7 @@ class Approvals:
                     outcome="applied",
                 )
                 self.apply(month, line, new, proposed=month, consulted=holder.providers_decide)
+                m.line_approved[line] = False  # decided alone: no payer saw how it is coded
 
     def apply(self, month: int, line: int, new: float, proposed: int, consulted: bool) -> None:
         """A change takes effect; a cut may be challenged by the partner it harms."""
@@ -119,6 +120,7 @@ class Approvals:
             m.tally.count("approvals_requested")
             if approved:
                 self.apply(month, line, change.amount, change.proposed, consulted=True)
+                m.line_approved[line] = True
             else:
                 m.tally.count("approvals_rejected")
 

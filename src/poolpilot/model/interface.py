@@ -30,6 +30,7 @@ class Partner(Protocol):
     name: str
     spec: Any
     exit_month: int | None
+    exit_threshold: float  # its own, after its tolerance shift (membership.py)
 
     @property
     def rng(self) -> np.random.Generator: ...
@@ -37,12 +38,24 @@ class Partner(Protocol):
     @property
     def trust(self) -> float: ...
 
+    def give_notice(self, month: int, chance: float) -> None: ...
+
+
+class LinePartner(Partner, Protocol):
+    line: int
+    own_line: bool
+
+    def standing(self, month: int) -> float: ...
+
 
 class PayerPartner(Partner, Protocol):
     spec: PayerSpec
+    seat: int
     annual_contribution: float
 
     def hear_of_exposure(self) -> None: ...
+
+    def standing(self, month: int) -> float: ...
 
 
 class Holder(Protocol):
@@ -82,7 +95,7 @@ class Pilot(Protocol):
     # the parts that act
     holder: Holder
     payers: list[PayerPartner]
-    lines: list[Partner]
+    lines: list[LinePartner]
     events: EventLog
     books: Books
     tally: Tally
@@ -94,11 +107,14 @@ class Pilot(Protocol):
     line_names: list[str]
     line_own: np.ndarray
     line_active: np.ndarray
+    line_approved: np.ndarray
     line_capacity: np.ndarray
     line_unit_cost: np.ndarray
     line_demand_bias: np.ndarray
     line_need_history: np.ndarray
     line_spend: np.ndarray
+    line_burden: np.ndarray
+    line_reserve: np.ndarray
     allocation: np.ndarray
     fair: np.ndarray
     trust: np.ndarray
@@ -133,6 +149,7 @@ class Pilot(Protocol):
     delay_days: np.ndarray
     status_quo_cover: np.ndarray
     contributed: np.ndarray
+    prevention_stake: float
 
     @property
     def visibility(self) -> float: ...

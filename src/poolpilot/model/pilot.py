@@ -21,8 +21,17 @@ import math
 import mesa
 import numpy as np
 
-from poolpilot.model import accounts, assurance, attribution, population, prospective, silos, trust
-from poolpilot.model.agents import Payer, Provider, partner_stream
+from poolpilot.model import (
+    accounts,
+    assurance,
+    attribution,
+    membership,
+    population,
+    prospective,
+    silos,
+    trust,
+)
+from poolpilot.model.agents import Payer, Provider, normals, partner_stream
 from poolpilot.model.challenges import Disputes
 from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
@@ -30,7 +39,11 @@ from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books, Ledger
 from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
 from poolpilot.model.tally import Tally
+from poolpilot.scenario.schema import Provider as ProviderSpec
 from poolpilot.scenario.schema import Scenario
+
+#: Months of capacity cost the holder's own lines can spend on unfunded work (as providers).
+RESERVE_MONTHS = ProviderSpec.model_fields["reserve_months"].default
 
 
 class PilotModel(mesa.Model):
@@ -77,6 +90,8 @@ class PilotModel(mesa.Model):
         self._build_lines()
         self._build_payers()
         self.holder = (holder or HOLDERS[scenario.holder.kind])(self)
+        if not self.holder.pooled:  # each payer codes its own contracts
+            self.line_approved[:] = True
         self.disputes = Disputes(self)
         self.approvals = Approvals(self, self.disputes)
         self._build_acute()
@@ -118,7 +133,15 @@ class PilotModel(mesa.Model):
             [0.0 if own else spec.demand_bias for spec, _, own in specs], dtype=float
         )
         self.line_base_effort = np.array([spec.base_effort for spec, _, _ in specs], dtype=float)
+        reserve_months = np.array(
+            [getattr(spec, "reserve_months", RESERVE_MONTHS) for spec, _, _ in specs], dtype=float
+        )
+        self.line_reserve_size = reserve_months * self.line_capacity * self.line_unit_cost
+        self.line_reserve = self.line_reserve_size.copy()
         self.line_active = np.ones(self.n_lines, dtype=bool)
+        # whether a line's allocation was approved by a vote (set-up counts when a decision-
+        # rights matrix was agreed with it); unapproved spend can be miscoded (attribution)
+        self.line_approved = np.full(self.n_lines, s.governance.decision_rights.enabled)
         self.line_community = np.array(
             [s.services[k].kind == "community" for k in self.line_service], dtype=bool
         )
@@ -190,6 +213,7 @@ class PilotModel(mesa.Model):
         self.silo_value = silos.valuation(self)
         wait = np.array([sv.discharge_delay_days for sv in s.services], dtype=float)
         self.delay_days = wait * silos.boundary(self)
+        self.prevention_stake = silos.prevention_stake(self)
         self.status_quo_cover = np.zeros(n_svc)
         self.contributed = np.zeros((self.horizon, self.n_payers))
 
@@ -287,7 +311,7 @@ class PilotModel(mesa.Model):
         prospective = s.budget.basis == "prospective"
         demand = self.line_need_history[t - 1] * self.line_active
         uc = self.line_unit_cost
-        upstream_share = s.budget.upstream_share if prospective else 0.0
+        upstream_share = s.budget.upstream_share * (1.0 if prospective else self.prevention_stake)
         enforced = self.line_base_effort + (1.0 - self.line_base_effort) * 0.8 * s.holder.leverage
         effort = trust.effort(enforced, self.trust, s.trust.effort_sensitivity, self.disengaged)
         effort = np.maximum(
@@ -301,10 +325,14 @@ class PilotModel(mesa.Model):
         unfunded = (
             np.minimum(s.trust.unfunded_delivery * (demand - funded), spare) * self.line_active
         )
-        unfunded = np.maximum(unfunded, 0.0)
+        # unfunded work comes out of the provider's own reserve, and stops when it is spent
+        unfunded = np.clip(unfunded, 0.0, self.line_reserve / uc)
+        self.line_reserve -= unfunded * uc
         n_svc = len(self.service_names)
-        # a prospective envelope is paid in installments; retrospective pays for activity
-        bill = self.allocation * self.line_active if prospective else funded * uc
+        # a prospective envelope is paid in installments; retrospective pays for activity, and
+        # for the prevention it funds as far as the savings land on whoever decides
+        upstream_bill = self.allocation * upstream_share * self.line_active
+        bill = self.allocation * self.line_active if prospective else funded * uc + upstream_bill
         by_service = np.bincount(self.line_service, weights=bill, minlength=n_svc)
         before = self.accounts.balance.copy()
         blocked = attribution.attribute(self, t, by_service)
@@ -331,10 +359,15 @@ class PilotModel(mesa.Model):
             )
             self.cost_incurred[t - 1] = (funded * uc + upstream).sum() + burden.sum()
         else:
-            burden = unfunded * uc + (funded * uc - paid)
+            service_paid = np.minimum(paid, funded * uc)
+            self.upstream[t - 1] = (paid - service_paid).sum()
+            burden = unfunded * uc + (funded * uc - service_paid)
             self.cost_incurred[t - 1] = paid.sum() + burden.sum()
         self.planned_spend[t - 1] = (self.allocation * self.line_active).sum()
         self.line_spend[t - 1] = paid
+        # a provider rebuilds its reserve from the surplus on what it is paid, never beyond it
+        rebuilt = self.line_reserve + s.trust.reserve_rebuild_share * paid
+        self.line_reserve = np.minimum(rebuilt, self.line_reserve_size)
         self.line_burden[t - 1] = np.maximum(burden, 0.0)
         self.funded_cost_by_service[t - 1] = np.bincount(
             self.line_service, weights=self.allocation * self.line_active, minlength=n_svc
@@ -447,9 +480,10 @@ class PilotModel(mesa.Model):
 
     def _update_trust(self, t: int) -> None:
         rules = self.design.trust
+        noise = rules.signal_noise
         moved = trust.update(
             self.trust,
-            trust.partner_signal(self, t),
+            trust.partner_signal(self, t) + noise * normals(self.lines),
             self.trust_initial,
             rules.gain_rate,
             rules.loss_asymmetry,
@@ -460,7 +494,7 @@ class PilotModel(mesa.Model):
         self.trust = np.where(self.line_own | ~self.line_active, self.trust, moved)
         moved = trust.update(
             self.payer_trust,
-            trust.payer_signal(self, t),
+            trust.payer_signal(self, t) + noise * normals(self.payers),
             self.payer_initial,
             rules.gain_rate,
             rules.loss_asymmetry,
@@ -468,7 +502,7 @@ class PilotModel(mesa.Model):
         )
         self.payer_trust = np.where(self.payer_active, moved, self.payer_trust)
         for line in np.flatnonzero(self.line_active & ~self.line_own):
-            below = self.trust[line] < self.lines[line].spec.disengage_threshold
+            below = self.trust[line] < self.lines[line].disengage_threshold
             if below != self.disengaged[line]:
                 self.disengaged[line] = below
                 self.events.log(
@@ -496,13 +530,12 @@ class PilotModel(mesa.Model):
             )
         self.holder.month_passes()
         accounts.share_savings(self, t)
-        if t % gov.renewal_months == 0 and t < self.horizon:
-            # partners act in turn, in name order (Mesa's AgentSet verbs); without a pool there
-            # is no membership for payers to renew
-            if self.holder.pooled:
+        if t < self.horizon:
+            # payers renew (reduce, or withdraw on exposure) in name order, through Mesa's
+            # AgentSet; without a pool there is no membership for payers to renew
+            if t % gov.renewal_months == 0 and self.holder.pooled:
                 self.agents_by_type[Payer].do("review_membership", t)
-            active = self.agents_by_type[Provider].select(lambda line: self.line_active[line.line])
-            active.do("review_membership", t)
+            membership.review(self, t)
         funding_now = sum(
             p.annual_contribution
             for p in self.payers

@@ -154,3 +154,23 @@ def contract_count(m: Pilot) -> np.ndarray:
     """Per payer: the contracts it runs with active lines without a pool."""
     funds = m.silo_split[:, m.line_service] > 0  # payers x lines
     return (funds & m.line_active[None, :] & m.payer_active[:, None]).sum(axis=1)
+
+
+def prevention_stake(m: Pilot) -> float:
+    """The share of upstream prevention a retrospective budget funds: as far as the acute cost
+    it averts lands on whoever decides.
+
+    A pool decides for its payers and holder together, so it counts every saving that lands
+    inside the pilot; each silo of the status quo counts only its own (its share of the acute
+    cost, weighted by its contribution). A prospective envelope funds prevention whole: its
+    holder keeps what it does not spend (``prospective.py``).
+    """
+    cost = m.acute_baseline * m.acute_unit_cost  # the acute cost at baseline, by event
+    if cost.sum() <= 0:
+        return 0.0
+    share = (cost @ m.bearers) / cost.sum()  # per party
+    payers = share[: m.n_payers]
+    if not m.holder.pooled and m.design.status_quo.silo_budgets:
+        weight = np.array([p.spec.annual_contribution for p in m.payers], dtype=float)
+        return float(payers @ weight / weight.sum()) if weight.sum() > 0 else 0.0
+    return float(payers.sum() + share[party_names(m).index("holder")])

@@ -48,8 +48,23 @@ def effort(
     return np.where(disengaged, out * 0.8, out)
 
 
+def grievance(m: Pilot, t: int) -> np.ndarray:
+    """Each line's unfunded work this month, as a share of what it did (paid and unpaid)."""
+    burden, paid = m.line_burden[t - 1], m.line_spend[t - 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(burden > 0, burden / (burden + paid), 0.0)
+
+
+def shortfall(m: Pilot, t: int) -> np.ndarray:
+    """Each line's funding below its need (at most its capacity) this month, as a share of that
+    need: what a provider's own account shows, whatever the budget."""
+    need = np.minimum(m.line_need_history[t - 1], m.line_capacity) * m.line_unit_cost
+    return unfairness(m.allocation, need * m.line_active)
+
+
 def partner_signal(m: Pilot, t: int) -> np.ndarray:
-    """Each line's signal this month: fair funding, procedural fairness, open data.
+    """Each line's signal this month: fair funding against the others, the unfunded work it
+    carried, procedural fairness, open data.
 
     Procedural fairness counts the rights the rules give, being consulted, challenges won or
     lost, cuts made without asking, and the power imbalance of a holder that is also a large
@@ -57,8 +72,10 @@ def partner_signal(m: Pilot, t: int) -> np.ndarray:
     """
     gov = m.design.governance
     seen = m.experience
-    u = unfairness(m.allocation, m.fair)
-    fairness = np.clip(1.0 - 4.0 * u, -1.0, 1.0)
+    # fairness against the others (its need-fair share of the budget), less the grievance of
+    # unfunded work (how far funding falls short of need itself weighs on its standing)
+    fairness = np.clip(1.0 - 4.0 * unfairness(m.allocation, m.fair), -1.0, 1.0)
+    fairness -= m.design.trust.burden_grievance * grievance(m, t)
     rights = RIGHTS_SIGNAL[gov.challenges.rights]
     if gov.challenges.rights == "formal" and gov.escalation.tiers:
         rights = 0.3

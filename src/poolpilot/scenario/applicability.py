@@ -1,7 +1,7 @@
 """Where each field acts: the one table of fields that some designs ignore.
 
-Some fields only matter in some designs: prevention only acts on upstream spend, which only a
-prospective budget makes; oversight only corrects a provider council. A value set where it
+Some fields only matter in some designs: only a prospective envelope leaves an underspend to
+keep; oversight only corrects a provider council. A value set where it
 cannot act would look like a design choice and change nothing, so validation refuses it, with
 the reason and what to do. The table below is the one place that says so; the reference shows
 it, and tests/scenario/test_fields_act.py checks that each declared field really is inert
@@ -96,14 +96,9 @@ PROSPECTIVE = "budget.basis == prospective"
 #: Fields that act only in some designs, read from src/poolpilot/model (see each reason).
 TABLE: tuple[Applicability, ...] = (
     Applicability(
-        ("prevention.*",),
+        ("budget.savings_retained",),
         PROSPECTIVE,
-        "prevention acts only through upstream spend, which only a prospective budget makes",
-    ),
-    Applicability(
-        ("budget.upstream_share", "budget.savings_retained"),
-        PROSPECTIVE,
-        "only a prospective envelope is split into upstream spend and retained savings",
+        "only a prospective envelope leaves an underspend for providers to keep",
     ),
     Applicability(
         ("budget.forecast_error", "budget.forecast_bias", "budget.rebasing"),

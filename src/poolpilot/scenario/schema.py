@@ -221,6 +221,13 @@ class Provider(Section):
         le=2,
         description="how much it over-reports its own demand when it allocates (provider-led)",
     )
+    reserve_months: float = Field(
+        default=2.0,
+        ge=0,
+        le=24,
+        description="months of its full capacity cost it can spend from its own reserves on "
+        "unfunded work",
+    )
     notice_months: Months = Field(default=3, description="notice period before an exit")
 
 
@@ -316,7 +323,9 @@ class Budget(Section):
     corridor: Corridor = Field(default_factory=Corridor)
     rebasing: bool = Field(default=True, description="envelopes are rebased on the latest data")
     upstream_share: Fraction = Field(
-        default=0.05, description="prospective only: share of the envelope spent upstream"
+        default=0.05,
+        description="share of the envelope (prospective) or of each line's allocation, times the "
+        "prevention stake (retrospective), spent upstream",
     )
     savings_retained: Fraction = Field(
         default=0.5, description="prospective only: share of an underspend providers keep"
@@ -355,7 +364,54 @@ class TrustRules(Section):
         default=0.5, description="share of effort lost as trust falls from 1 to 0"
     )
     unfunded_delivery: Fraction = Field(
-        default=0.25, description="share of unfunded need a provider serves at its own cost"
+        default=0.25,
+        description="share of unfunded need a provider serves at its own cost, while its "
+        "reserve lasts",
+    )
+    reserve_rebuild_share: Fraction = Field(
+        default=0.02,
+        description="share of what a provider is paid that it puts back into its reserve each "
+        "month (its operating surplus), up to the reserve's size",
+    )
+    adequacy_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="how much funding below its need (as a share of need) lowers a provider's "
+        "standing when it weighs leaving (0: only the unfunded work it bears counts)",
+    )
+    burden_grievance: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="how much unfunded work, as a share of what the provider was paid, weighs "
+        "against its signal",
+    )
+    signal_noise: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="spread of what each partner hears and sees beyond the facts: the SD of a "
+        "monthly noise on its signal",
+    )
+    tolerance_spread: float = Field(
+        default=0.1,
+        ge=0,
+        le=0.5,
+        description="spread of partners' own tolerance: the SD of the shift each partner draws "
+        "once for its thresholds",
+    )
+    exit_hazard: Fraction = Field(
+        default=0.15,
+        description="monthly chance that a partner far below its exit threshold gives notice "
+        "(half of it at the threshold)",
+    )
+    exit_hazard_width: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="how sharply the chance of leaving rises as a partner's standing falls "
+        "through its exit threshold (trust units)",
     )
 
 

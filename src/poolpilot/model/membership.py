@@ -1,0 +1,66 @@
+"""Leaving: each partner's own tolerance, and a monthly hazard of giving notice.
+
+Partners differ: each draws, once, a shift of its thresholds (``trust.tolerance_spread``), so
+some tolerate a holder others would leave. Leaving is a chance each month, not a line crossed:
+
+    hazard = exit_hazard / (1 + exp((standing - exit threshold) / exit_hazard_width))
+
+half of ``exit_hazard`` at the partner's own exit threshold, rising toward it below, and
+vanishing above. A provider's standing is its trust less how far its funding falls short of its need (its
+own account, ``Provider.standing``); a payer's is its trust and its own return
+(``Payer.standing``). Notice periods are
+as before: the partner leaves when its notice ends. Real partnerships lose some partners, not
+all or none (EVIDENCE.md sections 2 and 6: about 30% of Medicare ACOs left within five years;
+1 of 4 councils left a 2018 partnership).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from poolpilot.model.interface import Pilot
+
+
+def tolerance_shift(stream: np.random.Generator, spread: float) -> float:
+    """The shift of one partner's thresholds (positive: it leaves sooner), drawn once."""
+    return spread * float(stream.standard_normal())
+
+
+def shifted(threshold: float, shift: float) -> float:
+    """A threshold moved by a partner's own tolerance, kept in [0, 1]."""
+    return min(1.0, max(0.0, threshold + shift))
+
+
+def hazard(standing: float, threshold: float, ceiling: float, width: float) -> float:
+    """Monthly chance of giving notice at this standing, for this partner's exit threshold."""
+    z = (standing - threshold) / width
+    if z > 50.0:  # exp would overflow; the chance is nil
+        return 0.0
+    return ceiling / (1.0 + float(np.exp(z)))
+
+
+def review(m: Pilot, month: int) -> None:
+    """Each month, every partner still in the pilot may give notice (one draw each, always,
+    so each partner's stream advances the same way whatever the others do)."""
+    rules = m.design.trust
+    for line in m.lines:
+        if line.own_line:
+            continue
+        draw = line.rng.random()
+        if not m.line_active[line.line] or line.exit_month is not None:
+            continue
+        standing = line.standing(month)
+        chance = hazard(standing, line.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
+        if draw < chance:
+            line.give_notice(month, chance)
+    for payer in m.payers:
+        draw = payer.rng.random()
+        if not m.holder.pooled or not m.payer_active[payer.seat] or payer.exit_month is not None:
+            continue
+        standing = payer.standing(month)
+        chance = hazard(standing, payer.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
+        if draw < chance:
+            payer.give_notice(month, chance)
