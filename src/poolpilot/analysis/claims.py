@@ -46,7 +46,9 @@ class Expectation:
 class Claim:
     """One row of the claims table: a practice varied, and what should follow."""
 
-    number: int  # unique; the row of DESIGN.md's claims table is ``row``
+    # unique; ``row`` is the row of DESIGN.md's claims table, or, for a claim an issue asked
+    # for, the issue and its point ("16.4": issue 16, point 4)
+    number: int
     row: str
     seed_article: str
     practice: str
@@ -307,6 +309,18 @@ CLAIMS: list[Claim] = [
         present={"budget.in_year_adjustment.enabled": True},
         absent={"budget.in_year_adjustment.enabled": False},
         expectations=(higher("unmet_need_share"), higher("financial_drift")),
+    ),
+    Claim(
+        17,
+        "16.4",
+        "EVIDENCE.md 4",
+        "the same money aimed at the segment where a unit of service avoids most acute cost "
+        "(targeting by risk) vs spread over segments by need",
+        "aimed: more acute cost avoided per dollar, lower acute cost",
+        "prospective_housing_health",
+        present={"governance.targeting.rule": "risk"},
+        absent={"governance.targeting.rule": "need"},
+        expectations=(lower("acute_cost_avoided_per_dollar"), higher("acute_cost")),
     ),
 ]
 

@@ -46,9 +46,12 @@ def set_benchmark(m: Pilot) -> None:
 
     The cover of need is what the historic contracts fund of month 1's need; the benchmark is
     the acute cost of the need drawn for each month (the same in every design) at that cover,
-    with the same lags as the events.
+    with the same lags, segment rates and segment responses as the events. The status quo
+    spreads each service over segments by need, so every segment has the same cover.
     """
     need = m.need.sum(axis=1)  # months x services, drawn: the same in every design
+    # the same need weighted by each segment's response to each service (as the events are)
+    weighted = (m.need * m.response[None, :, :]).sum(axis=1)
     need_cost = m.line_need_history[0] * m.line_unit_cost
     funded = silos.historic_contracts(m, need_cost).sum(axis=0)
     by_service = np.bincount(m.line_service, weights=funded, minlength=need.shape[1])
@@ -61,7 +64,7 @@ def set_benchmark(m: Pilot) -> None:
     months = need.shape[0]
     for k, lag in enumerate(m.acute_lag):
         if lag < months:
-            gap[lag:, k] = need[: months - lag, k] * (1.0 - m.status_quo_cover[k])
+            gap[lag:, k] = weighted[: months - lag, k] * (1.0 - m.status_quo_cover[k])
     expected = m.acute_baseline[None, :] + gap @ m.elasticity
     m.parties.benchmark[:] = (expected * m.acute_unit_cost) @ m.bearers
 

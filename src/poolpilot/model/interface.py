@@ -140,6 +140,7 @@ class Pilot(Protocol):
     acute_unit_cost: np.ndarray
     acute_lag: np.ndarray
     elasticity: np.ndarray
+    response: np.ndarray
     # who pays for what (accounts.py, silos.py)
     parties: Parties
     bearers: np.ndarray

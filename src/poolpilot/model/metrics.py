@@ -159,6 +159,12 @@ def _unfunded_burden(m: PilotModel) -> float:
     return float(max(0.0, m.line_burden[: m.month].sum() - m.envelopes.burden_offset))
 
 
+def _avoided_per_dollar(m: PilotModel) -> float:
+    benchmark = m.parties.benchmark[: m.month].sum()  # the parties' shares add up to each event
+    acute = (m.acute[: m.month] * m.acute_unit_cost).sum()
+    return _ratio(benchmark - acute, m.line_spend[: m.month].sum())
+
+
 def _total_system_cost(m: PilotModel) -> float:
     return math.fsum(v for k, v in accounts(m).items() if k.endswith(":net_cost"))
 
@@ -352,6 +358,15 @@ METRICS: dict[str, Metric] = {
             unit="currency units",
             direction=LOWER,
             kind="money",
+        ),
+        Metric(
+            "acute_cost_avoided_per_dollar",
+            "acute cost below the benchmark (the same need at the status quo's cover of need) "
+            "per dollar the pool paid for services",
+            _avoided_per_dollar,
+            unit="currency units per currency unit paid",
+            direction=HIGHER,
+            kind="index",
         ),
         Metric(
             "ended_early",

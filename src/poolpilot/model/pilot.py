@@ -39,6 +39,7 @@ from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books, Ledger
 from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
 from poolpilot.model.tally import Tally
+from poolpilot.model.targeting import Targeting, response_matrix
 from poolpilot.scenario.schema import Provider as ProviderSpec
 from poolpilot.scenario.schema import Scenario
 
@@ -203,6 +204,9 @@ class PilotModel(mesa.Model):
         for k, sv in enumerate(s.services):
             if sv.averts is not None:
                 self.elasticity[k, events.index(sv.averts)] = sv.elasticity
+        # each segment's response to each service, and where delivery is aimed (targeting.py)
+        self.response = response_matrix(s)
+        self.targeting = Targeting(s, self.response, self.elasticity, self.acute_unit_cost)
         self.community_service = np.array([sv.kind == "community" for sv in s.services])
         self.service_unit_cost = np.array([sv.unit_cost for sv in s.services], dtype=float)
         # who pays for what: the parties, the status quo's silos, the boundary between budgets
@@ -380,25 +384,17 @@ class PilotModel(mesa.Model):
         by_service = np.bincount(self.line_service, weights=delivered, minlength=n_svc)
         drift = self.holder.outreach_drift()
         reach = need * (1.0 - drift * self.access_difficulty)[:, None]
-        total = reach.sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            served = np.where(total > 0, reach / total, 0.0) * np.minimum(
-                by_service, need.sum(axis=0)
-            )
-        served = np.minimum(served, need)
-        # what a hard-to-reach segment could not absorb goes to the others, once
-        left = np.minimum(by_service, need.sum(axis=0)) - served.sum(axis=0)
-        room = need - served
-        room_total = room.sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            served += np.where(room_total > 0, room / room_total, 0.0) * np.maximum(left, 0.0)
+        # the design's targeting rule divides each service's delivery among segments
+        supply = np.minimum(by_service, need.sum(axis=0))
+        served = self.targeting.serve(need, reach, supply)
         self.met_need[t - 1] = served
         self.unmet[t - 1] = np.maximum(need - served, 0.0)
-        # unmet need of each service in the month its lag points back to (0 before month 1)
+        # unmet need of each service in the month its lag points back to (0 before month 1),
+        # weighted by each segment's response to the service
         months = t - 1 - self.acute_lag
-        seen = months >= 0
+        seen = np.flatnonzero(months >= 0)
         lagged = np.zeros(n_svc)
-        lagged[seen] = self.unmet[months[seen], :, np.flatnonzero(seen)].sum(axis=1)
+        lagged[seen] = (self.unmet[months[seen], :, seen] * self.response[:, seen].T).sum(axis=1)
         self.acute[t - 1] = self.acute_baseline * self.prevention + lagged @ self.elasticity
 
     # --- the verbs the rules act through ------------------------------------------------

@@ -13,11 +13,13 @@ Functional form, for segment s, service k, month t (1-based, calendar month c):
 
 Acute events (readmissions, crisis episodes), for event e in month t:
 
-    acute[t, e] = m_t * sum_s size_s * baseline_rate_e
-                  + sum_{k averting e} elasticity_k * unmet[t - lag_k, k]
+    acute[t, e] = m_t * sum_s size_s * rate_s,e
+                  + sum_s sum_{k averting e} elasticity_k * response_s,k * unmet[t - lag_k, s, k]
 
-with m_t the prevention multiplier. Baseline rates and elasticities are scenario parameters;
-their bases are in docs/parameters.md.
+with m_t the prevention multiplier, rate_s,e the segment's own rate (``acute_rates``; absent:
+the event's ``baseline_rate``) and response_s,k its response to the service (absent: 1; see
+``targeting.py``). Rates, responses and elasticities are scenario parameters; their bases are
+in docs/parameters.md.
 """
 
 from __future__ import annotations
@@ -59,9 +61,20 @@ def draw_need(scenario: Scenario, rng: np.random.Generator, months: int) -> np.n
 
 
 def baseline_acute(scenario: Scenario) -> np.ndarray:
-    """Acute events per month when all community need is met, by event (before prevention)."""
-    people = sum(seg.size for seg in scenario.population.segments)
-    return np.array([ev.baseline_rate * people for ev in scenario.acute_events], dtype=float)
+    """Acute events per month when all community need is met, by event (before prevention).
+
+    Each segment has its own rate where it gives one (``acute_rates``), else the event's
+    ``baseline_rate``.
+    """
+    segments = scenario.population.segments
+    out = []
+    for ev in scenario.acute_events:
+        plain = sum(seg.size for seg in segments if ev.name not in seg.acute_rates)
+        own = sum(
+            seg.size * seg.acute_rates[ev.name] for seg in segments if ev.name in seg.acute_rates
+        )
+        out.append(ev.baseline_rate * plain + own)
+    return np.array(out, dtype=float)
 
 
 def prevention_multiplier(upstream_per_person: float, ceiling: float, half_effect: float) -> float:

@@ -145,6 +145,12 @@ TABLE: tuple[Applicability, ...] = (
         "oversight acts only on a provider council's decisions",
     ),
     Applicability(
+        ("governance.targeting.shares",),
+        "governance.targeting.rule == shares",
+        "fixed shares aim delivery only under the shares rule; need and risk targeting set "
+        "their own shares",
+    ),
+    Applicability(
         ("governance.savings_sharing.*", "payers[].savings_weight"),
         "holder.kind != none",
         "without a pool there is no gain-sharing agreement and no membership to renew",

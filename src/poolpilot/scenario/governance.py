@@ -147,6 +147,21 @@ class SavingsSharing(Section):
     )
 
 
+class Targeting(Section):
+    """Where delivered service goes among segments (absent: by need, as it always did)."""
+
+    rule: Literal["need", "risk", "shares"] = Field(
+        default="need",
+        description="spread delivered service over segments by their need; aim it first "
+        "where a unit avoids most acute cost (risk); or give fixed shares per segment",
+    )
+    shares: dict[str, Fraction] = Field(
+        default_factory=dict,
+        description="rule shares only: share of each service's delivery aimed at each segment "
+        "(capped by its need; the rest is spread by need); shares sum to at most 1",
+    )
+
+
 class Governance(Section):
     """The rules. Each has an absent setting so its effect can be measured."""
 
@@ -181,3 +196,4 @@ class Governance(Section):
         default="refund_unspent", description="how a leaving payer's pooled funds are unwound"
     )
     savings_sharing: SavingsSharing = Field(default_factory=SavingsSharing)
+    targeting: Targeting = Field(default_factory=Targeting)

@@ -28,6 +28,7 @@ from poolpilot.scenario.governance import (
     Oversight,
     Reconciliation,
     SavingsSharing,
+    Targeting,
     Tier,
     Validation,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "Reconciliation",
     "SavingsSharing",
     "Section",
+    "Targeting",
     "Tier",
     "Validation",
 ]
@@ -91,6 +93,16 @@ class Segment(Section):
         "provider-led decisions without oversight",
     )
     shocks: list[Shock] = Field(default_factory=list, description="scheduled changes in need")
+    acute_rates: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="events per person per month for this segment, by acute event, when its "
+        "community need is met (absent: the event's baseline_rate)",
+    )
+    response: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="multiplier on each service's elasticity for this segment's unmet need "
+        "(absent: 1)",
+    )
 
 
 class Population(Section):
@@ -108,7 +120,10 @@ class AcuteEvent(Section):
     name: Name = Field(description="event name, unique")
     unit_cost: Money = Field(description="cost of one event, in currency units")
     baseline_rate: float = Field(
-        ge=0, le=1, description="events per person per month when community need is fully met"
+        ge=0,
+        le=1,
+        description="events per person per month when community need is fully met, for "
+        "segments that give no rate of their own",
     )
     borne_by: str | dict[str, Fraction] = Field(
         default="outside",

@@ -96,9 +96,30 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
     for sv in s.services:
         if sv.averts is not None and sv.averts not in events:
             problems.append((f"services.{sv.name}.averts", f"unknown acute event {sv.averts!r}"))
+    averting = {sv.name for sv in s.services if sv.averts is not None}
     for sg in s.population.segments:
+        where = f"population.segments.{sg.name}"
         for svc in sg.need:
-            known_service(f"population.segments.{sg.name}.need.{svc}", svc)
+            known_service(f"{where}.need.{svc}", svc)
+        for ev in sg.acute_rates:
+            if ev not in events:
+                close = difflib.get_close_matches(ev, events, n=1)
+                hint = (
+                    f"; did you mean {close[0]!r}?"
+                    if close
+                    else f"; acute events: {', '.join(sorted(events)) or '(none)'}"
+                )
+                problems.append((f"{where}.acute_rates.{ev}", f"unknown acute event {ev!r}{hint}"))
+        for svc in sg.response:
+            if svc not in services:
+                known_service(f"{where}.response.{svc}", svc)
+            elif svc not in averting:
+                problems.append(
+                    (
+                        f"{where}.response.{svc}",
+                        f"{svc!r} averts no acute event, so a response to it has no effect",
+                    )
+                )
         for i, shock in enumerate(sg.shocks):
             for svc in shock.services:
                 known_service(f"population.segments.{sg.name}.shocks[{i}].services", svc)
@@ -165,6 +186,23 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
                     problems.append(
                         (f"{where}.{service}", f"{service!r} is not among {name}'s allowable uses")
                     )
+    targeting = s.governance.targeting
+    segments = {sg.name for sg in s.population.segments}
+    for name in targeting.shares:
+        if name not in segments:
+            problems.append(
+                (
+                    f"governance.targeting.shares.{name}",
+                    f"unknown segment {name!r}; segments: {', '.join(sorted(segments))}",
+                )
+            )
+    if sum(targeting.shares.values()) > 1 + 1e-9:
+        total = sum(targeting.shares.values())
+        problems.append(("governance.targeting.shares", f"shares sum to {total:g}, more than 1"))
+    if targeting.rule == "shares" and not targeting.shares:
+        problems.append(
+            ("governance.targeting.shares", "rule shares needs a share for at least one segment")
+        )
     delivered = {p.service for p in s.providers} | {line.service for line in s.holder.own_lines}
     if not delivered:
         problems.append(("providers", "no provider or own line delivers any service"))
