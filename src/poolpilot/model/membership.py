@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from poolpilot.model.interface import Pilot
+    from poolpilot.model.interface import PayerPartner, Pilot
 
 
 def tolerance_shift(stream: np.random.Generator, spread: float) -> float:
@@ -64,3 +64,49 @@ def review(m: Pilot, month: int) -> None:
         chance = hazard(standing, payer.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
         if draw < chance:
             payer.give_notice(month, chance)
+
+
+def leave(m: Pilot, t: int) -> None:
+    """Notices that end this month take effect before the month's work begins."""
+    for line in m.lines:
+        if line.exit_month == t and m.line_active[line.line]:
+            levels = m.allocation.copy()
+            levels[line.line] = 0.0
+            m.allocate(t, levels, "providers.notice_months", f"{line.name} left")
+            m.line_active[line.line] = False
+            m.tally.count("partner_exits")
+            m.events.log(
+                month=t,
+                actor=line.name,
+                action="exit",
+                target=m.holder.name,
+                rule="providers.notice_months",
+                evidence="notice ended",
+                outcome="left",
+            )
+    for payer in m.payers:
+        if payer.exit_month == t and m.payer_active[payer.seat]:
+            unwind(m, t, payer)
+
+
+def unwind(m: Pilot, t: int, payer: PayerPartner, counted: bool = True) -> None:
+    """A payer leaves: its unspent share is refunded (or forfeited) by the exit rule."""
+    m.payer_active[payer.seat] = False
+    refund = 0.0
+    if m.design.governance.unwind == "refund_unspent":
+        owed = max(0.0, m.accounts.balance[payer.seat])
+        refund = m.books.pay(t, "refund", payer.name, owed)
+        m.accounts.credit(-refund, payer.seat)
+        m.parties.refunded[payer.seat] += refund
+    if counted:
+        m.tally.count("partner_exits")
+    m.events.log(
+        month=t,
+        actor=payer.name,
+        action="exit",
+        target="pool",
+        amount=refund,
+        rule="governance.unwind",
+        evidence="notice ended",
+        outcome=f"refunded {refund:,.2f}",
+    )

@@ -444,7 +444,7 @@ class PilotModel(mesa.Model):
         """One month of the pilot, in the order of DESIGN.md (Mesa counts ``steps``)."""
         t = self.month
         self.experience.reset()
-        self._leave(t)
+        membership.leave(self, t)
         need = self._realise_need(t)
         self._collect_contributions(t)
         self._plan(t)
@@ -552,51 +552,7 @@ class PilotModel(mesa.Model):
             )
             for payer in self.payers:
                 if self.payer_active[payer.seat]:
-                    self._unwind(t, payer, counted=payer.exit_month is not None)
-
-    def _leave(self, t: int) -> None:
-        """Notices that end this month take effect before the month's work begins."""
-        for line in self.lines:
-            if line.exit_month == t and self.line_active[line.line]:
-                levels = self.allocation.copy()
-                levels[line.line] = 0.0
-                self.allocate(t, levels, "providers.notice_months", f"{line.name} left")
-                self.line_active[line.line] = False
-                self.tally.count("partner_exits")
-                self.events.log(
-                    month=t,
-                    actor=line.name,
-                    action="exit",
-                    target=self.holder.name,
-                    rule="providers.notice_months",
-                    evidence="notice ended",
-                    outcome="left",
-                )
-        for payer in self.payers:
-            if payer.exit_month == t and self.payer_active[payer.seat]:
-                self._unwind(t, payer)
-
-    def _unwind(self, t: int, payer: Payer, counted: bool = True) -> None:
-        """A payer leaves: its unspent share is refunded (or forfeited) by the exit rule."""
-        self.payer_active[payer.seat] = False
-        refund = 0.0
-        if self.design.governance.unwind == "refund_unspent":
-            owed = max(0.0, self.accounts.balance[payer.seat])
-            refund = self.books.pay(t, "refund", payer.name, owed)
-            self.accounts.credit(-refund, payer.seat)
-            self.parties.refunded[payer.seat] += refund
-        if counted:
-            self.tally.count("partner_exits")
-        self.events.log(
-            month=t,
-            actor=payer.name,
-            action="exit",
-            target="pool",
-            amount=refund,
-            rule="governance.unwind",
-            evidence="notice ended",
-            outcome=f"refunded {refund:,.2f}",
-        )
+                    membership.unwind(self, t, payer, counted=payer.exit_month is not None)
 
     def _record(self, t: int) -> None:
         self.trust_history[t - 1] = self.trust
