@@ -49,30 +49,16 @@ def test_prevention_acts_in_a_retrospective_budget_too() -> None:
     validate_data(data, "my.yaml")
 
 
-def test_data_accuracy_in_a_prospective_budget() -> None:
-    (line,) = problems(tiny_data(budget=PROSPECTIVE))  # tiny sets data_accuracy: 1.0
-    assert line.startswith("my.yaml: holder.data_accuracy: has no effect: ")
-    assert "(budget.basis is prospective, holder.kind is convener)" in line
-    assert line.endswith(
-        "remove it or set holder.kind other than provider_council and budget.basis: retrospective"
-    )
-
-
-def test_data_accuracy_and_lag_in_a_provider_council() -> None:
-    data = tiny_data()
-    data["holder"] = {**COUNCIL, "data_accuracy": 0.5, "data_lag_months": 4}
-    lines = problems(data)
-    assert [line.split(": ")[1] for line in lines] == [
-        "holder.data_lag_months",
-        "holder.data_accuracy",
-    ]
-    assert "a provider council plans from its providers' current reports" in lines[0]
-    assert lines[0].endswith("or budget.basis: prospective")
-
-
-def test_data_lag_acts_in_a_prospective_provider_council() -> None:
+def test_planning_data_and_bilateral_delay_act_in_every_design() -> None:
+    # after an early end every design becomes the status quo, which plans from the holder's
+    # data and moves money by bilateral agreement (and so does every design's baseline)
     data = tiny_data(budget=PROSPECTIVE)
-    data["holder"] = {"kind": "provider_council", "data_lag_months": 4}
+    data["holder"] = {
+        "kind": "provider_council",
+        "data_accuracy": 0.5,
+        "data_lag_months": 4,
+        "bilateral_delay_months": 2,
+    }
     validate_data(data, "my.yaml")
 
 
@@ -110,15 +96,6 @@ def test_prospective_budget_fields_in_a_retrospective_budget(path: str, value: A
     )
 
 
-def test_bilateral_delay_with_a_pool() -> None:
-    data = tiny_data(holder={"bilateral_delay_months": 2})
-    (line,) = problems(data)
-    assert line.startswith("my.yaml: holder.bilateral_delay_months: has no effect: only without")
-    assert line.endswith("(holder.kind is convener); remove it or set holder.kind: none")
-    data["holder"] = {"kind": "none", "bilateral_delay_months": 2}
-    validate_data(data, "my.yaml")
-
-
 def test_demand_bias_outside_a_provider_council_names_the_provider() -> None:
     data = tiny_data()
     data["providers"][0]["demand_bias"] = 0.3
@@ -147,10 +124,10 @@ def test_defaults_are_accepted_where_they_do_not_act() -> None:
 
 def test_every_inert_setting_is_reported_in_one_pass() -> None:
     data = tiny_data(
-        holder={"bilateral_delay_months": 1},
-        governance={"oversight": {"strength": 0.1}},
+        governance={"oversight": {"strength": 0.1}, "savings_sharing": {"share": 0.3}},
         budget={"rebasing": False},
     )
+    data["holder"]["kind"] = "none"
     assert len(problems(data)) == 3
 
 

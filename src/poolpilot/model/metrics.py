@@ -453,8 +453,8 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "pooled_funding",
-            "contributions received by the pool",
-            lambda m: m.books.total("contribution"),
+            "contributions received by the pool (until it ended, if it ended early)",
+            lambda m: float(m.contributed[: m.ended_month or m.month].sum()),
             unit="currency units",
             direction=None,
             kind="money",

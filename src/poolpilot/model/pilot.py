@@ -104,6 +104,11 @@ class PilotModel(mesa.Model):
         return self.steps
 
     @property
+    def envelopes_set(self) -> bool:
+        """A prospective budget in force: the pool sets envelopes (not after an early end)."""
+        return self.design.budget.basis == "prospective" and self.holder.pooled
+
+    @property
     def ledger(self) -> Ledger:
         """The ledger of every flow (its entries and totals), kept by the books."""
         return self.books.ledger
@@ -264,6 +269,7 @@ class PilotModel(mesa.Model):
 
     def _collect_contributions(self, t: int) -> None:
         b = self.design.budget
+        admin, reserve = (b.admin_share, b.reserve_share) if self.holder.pooled else (0.0, 0.0)
         for payer in self.payers:
             if not self.payer_active[payer.seat]:
                 continue
@@ -272,11 +278,9 @@ class PilotModel(mesa.Model):
             )
             self.parties.paid_in[payer.seat] += amount
             self.contributed[t - 1, payer.seat] = amount
-            self.books.transfer(
-                t, "administration", "pool", "administration", amount * b.admin_share
-            )
-            self.books.transfer(t, "reserve", "pool", "reserve", amount * b.reserve_share)
-            self.accounts.deposit(payer.seat, amount * (1.0 - b.admin_share - b.reserve_share))
+            self.books.transfer(t, "administration", "pool", "administration", amount * admin)
+            self.books.transfer(t, "reserve", "pool", "reserve", amount * reserve)
+            self.accounts.deposit(payer.seat, amount * (1.0 - admin - reserve))
         budget = self.monthly_budget()
         need_cost = self.line_need_history[t - 1] * self.line_unit_cost * self.line_active
         cap = self.line_capacity * self.line_unit_cost * self.line_active
@@ -290,7 +294,7 @@ class PilotModel(mesa.Model):
         """The decision-maker proposes; governance decides what stands."""
         s = self.design
         budget = self.budget_history[t - 1]  # set when contributions arrived this month
-        if s.budget.basis == "prospective":
+        if self.envelopes_set:
             if (t - 1) % 12 != 0:
                 prospective.adjust_in_year(self, t)
                 return
@@ -312,7 +316,7 @@ class PilotModel(mesa.Model):
     def _deliver(self, t: int) -> np.ndarray:
         """Providers deliver what funded capacity and effort allow; the pool pays."""
         s = self.design
-        prospective = s.budget.basis == "prospective"
+        prospective = self.envelopes_set
         demand = self.line_need_history[t - 1] * self.line_active
         uc = self.line_unit_cost
         upstream_share = s.budget.upstream_share * (1.0 if prospective else self.prevention_stake)
@@ -403,6 +407,8 @@ class PilotModel(mesa.Model):
         """What the pool can spend on services each month, after administration and reserve."""
         b = self.design.budget
         funding = sum(p.annual_contribution for p in self.payers if self.payer_active[p.seat])
+        if not self.holder.pooled:
+            return funding / 12.0
         return funding / 12.0 * (1.0 - b.admin_share - b.reserve_share)
 
     def allocate(self, month: int, levels: np.ndarray, rule: str, evidence: str) -> None:
@@ -456,7 +462,7 @@ class PilotModel(mesa.Model):
         accounts.bear_costs(self, t)
         attribution.reconcile(self, t)
         assurance.assure(self, t)
-        if self.design.budget.basis == "prospective" and t % 12 == 0:
+        if self.envelopes_set and t % 12 == 0:
             prospective.settle_year(self, t)
             self.envelopes.adjusted = False
         self._update_trust(t)
@@ -537,8 +543,11 @@ class PilotModel(mesa.Model):
             for p in self.payers
             if self.payer_active[p.seat] and p.exit_month is None
         )
-        if self.running and funding_now < gov.viability_floor * self.initial_funding:
-            self.running = False
+        if (
+            self.holder.pooled
+            and self.ended_month is None
+            and funding_now < gov.viability_floor * self.initial_funding
+        ):
             self.ended_month = t
             self.events.log(
                 month=t,
@@ -553,6 +562,31 @@ class PilotModel(mesa.Model):
             for payer in self.payers:
                 if self.payer_active[payer.seat]:
                     membership.unwind(self, t, payer, counted=payer.exit_month is not None)
+            if t < self.horizon:
+                self._resume_status_quo(t)
+
+    def _resume_status_quo(self, t: int) -> None:
+        """After an early end each payer goes back to its own contracts (the status quo), so
+        every run covers the whole horizon: the people still need care, and a pilot that
+        collapsed must not look cheaper for the months it did not run."""
+        self.holder.remove()
+        self.holder = HOLDERS["none"](self)  # with the design's status_quo settings
+        for payer in self.payers:
+            payer.annual_contribution = payer.spec.annual_contribution
+            payer.exit_month = None
+            self.payer_active[payer.seat] = True
+        wait = np.array([sv.discharge_delay_days for sv in self.design.services], dtype=float)
+        self.delay_days = wait * silos.boundary(self)
+        self.prevention_stake = silos.prevention_stake(self)
+        self.events.log(
+            month=t,
+            actor="payers",
+            action="status_quo",
+            target="pilot",
+            rule="governance.viability_floor",
+            evidence="the pool ended",
+            outcome="each payer funds its own contracts",
+        )
 
     def _record(self, t: int) -> None:
         self.trust_history[t - 1] = self.trust

@@ -117,24 +117,6 @@ TABLE: tuple[Applicability, ...] = (
         "a prospective budget is planned once a year, when its envelopes are set",
     ),
     Applicability(
-        ("holder.data_accuracy",),
-        "holder.kind != provider_council and budget.basis == retrospective",
-        "the holder's need data are read only when it plans a retrospective budget itself; "
-        "a provider council plans from its providers' reports, a prospective budget from "
-        "the forecast",
-    ),
-    Applicability(
-        ("holder.data_lag_months",),
-        "holder.kind != provider_council or budget.basis == prospective",
-        "a provider council plans from its providers' current reports; the lag acts only on "
-        "other holders' data and on a prospective forecast",
-    ),
-    Applicability(
-        ("holder.bilateral_delay_months",),
-        "holder.kind == none",
-        "only without a pool does moving money need a bilateral agreement",
-    ),
-    Applicability(
         ("providers[].demand_bias",),
         "holder.kind == provider_council",
         "only a provider council plans from its providers' own demand reports",

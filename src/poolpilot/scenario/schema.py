@@ -280,7 +280,9 @@ class Holder(Section):
         default=3, ge=1, le=24, description="months between allocation proposals"
     )
     bilateral_delay_months: Months = Field(
-        default=6, description="no pool only: months for a bilateral agreement to move money"
+        default=6,
+        description="without a pool (the status quo, and after an early end): months for a "
+        "bilateral agreement to move money",
     )
 
 
