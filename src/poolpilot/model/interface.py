@@ -40,7 +40,9 @@ class Partner(Protocol):
 
 class PayerPartner(Partner, Protocol):
     spec: PayerSpec
+    seat: int
     annual_contribution: float
+    last_reconciled: int
 
     def hear_of_exposure(self) -> None: ...
 

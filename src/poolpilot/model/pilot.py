@@ -290,17 +290,22 @@ class PilotModel(mesa.Model):
         upstream_share = s.budget.upstream_share if prospective else 0.0
         enforced = self.line_base_effort + (1.0 - self.line_base_effort) * 0.8 * s.holder.leverage
         effort = trust.effort(enforced, self.trust, s.trust.effort_sensitivity, self.disengaged)
+        effort = self.holder.contract_effort(enforced, effort)
         effort = np.maximum(
             effort - s.governance.challenges.effort_cost * self.disputes.open_challenge, 0.0
         )
         funded_units = np.minimum(self.line_capacity, self.allocation * (1.0 - upstream_share) / uc)
         funded = np.minimum(demand, funded_units * effort) * self.line_active
         self.funded_demand[t - 1] = (np.minimum(demand, funded_units) * self.line_active * uc).sum()
-        self.funded_delivered[t - 1] = (funded * uc).sum()
         spare = np.maximum(self.line_capacity * effort - funded, 0.0)
+        # what the holder's own lines withhold, and the demand it leaks to partners' lines
+        withheld, leaked = self.holder.withhold(t, demand, funded_units, funded, spare)
+        self.funded_delivered[t - 1] = ((funded - withheld) * uc).sum()
         unfunded = (
-            np.minimum(s.trust.unfunded_delivery * (demand - funded), spare) * self.line_active
+            np.minimum(s.trust.unfunded_delivery * (demand - funded + leaked), spare)
+            * self.line_active
         )
+        funded = funded - withheld
         unfunded = np.maximum(unfunded, 0.0)
         n_svc = len(self.service_names)
         # a prospective envelope is paid in installments; retrospective pays for activity
