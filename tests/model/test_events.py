@@ -35,10 +35,11 @@ def test_allocation_history_rebuilt_from_events_matches_the_ledger(preset):
     rebuilt = _rebuild(events, m.line_names, m.month)[providers]
     paid = _paid(m)[providers]
     # a prospective envelope is paid in monthly installments of the allocation in force,
-    # except in months the events show compliance validation blocking part of it,
+    # except in months the events show compliance validation blocking part of it, or months
+    # the pool was spent to its last cent or ran dry (a payer left), where an installment may
+    # come up short (the pool never pays more than it holds)
     blocked = {(r.month, r.target) for r in events[events["action"] == "block"].itertuples()}
     service = dict(zip(m.line_names, (m.service_names[k] for k in m.line_service), strict=True))
-    # or in months the pool ran dry (a payer left) and paid what it held
     dry = {month for month in rebuilt.index if m.pool_history[month - 1, 0] < 1.0}
     for line in providers:
         for month in rebuilt.index:

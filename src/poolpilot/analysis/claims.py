@@ -134,12 +134,18 @@ CLAIMS: list[Claim] = [
         "4",
         "000",
         "independent convener vs hospital lead",
-        "convener: more balanced allocation, higher partner trust",
+        "convener: more balanced allocation (funding closer to need by service, less "
+        "community under-service), higher partner trust",
         "hospital_led_post_acute",
         present={},
         absent={},
         absent_design="convener",
-        expectations=(lower("cost_shift_index"), higher("trust_final_mean")),
+        # not cost_shift_index: it is zero by definition for a holder without lines
+        expectations=(
+            lower("demand_mismatch"),
+            lower("community_unmet_need_share"),
+            higher("trust_final_mean"),
+        ),
     ),
     Claim(
         16,
@@ -164,6 +170,9 @@ CLAIMS: list[Claim] = [
             "holder.kind": "commissioner",
             "holder.data_lag_months": 2,
             "holder.planning_cycle_months": 3,
+            # the arms differ by how decisions are made, not by who manages delivery: a
+            # provider council manages no partner's contract either
+            "holder.contract_management": 0.0,
             "governance.decision_rights.enabled": True,
             "governance.decision_rights.investment.requires": "approval",
             "governance.decision_rights.investment.delay_months": 2,
@@ -182,6 +191,7 @@ CLAIMS: list[Claim] = [
             "holder.kind": "commissioner",
             "holder.data_lag_months": 2,
             "holder.planning_cycle_months": 3,
+            "holder.contract_management": 0.0,  # as in claim 5
         },
         expectations=(higher("demand_mismatch"),),
     ),

@@ -2,10 +2,13 @@
 
 Each kind of holder is a class; ``HOLDERS`` maps the scenario's ``holder.kind`` to it, so a new
 kind is one subclass and one entry. What differs between kinds lives here, as methods the rules
-ask: how the holder sees need, whether a change needs a partner's approval, how partners vote,
-and how far decisions drift from hard-to-reach people. Kinds that differ only by their
-parameters today (hospital, county, commissioner, convener) are still classes of their own, so
-their own behaviour has one obvious place to go.
+ask: how the holder sees need and proposes, whether a change needs a partner's approval, how
+partners vote, how far decisions drift from hard-to-reach people, how it manages partners'
+delivery, and what its own lines withhold. The lead-entity kinds of seed 000 behave as the seed
+describes them: a hospital paid a prospective envelope may cut its own volume (held back by the
+acute cost it bears and by an under-service floor), a county funds its statutory services
+first when the budget is short, a lead commissioner manages partners' delivery through their
+contracts (seed 003), and a convener has nothing but the leverage the design gives it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 import mesa
 import numpy as np
 
-from poolpilot.model import silos
+from poolpilot.model import prospective, silos
 from poolpilot.model.agents import normals
 
 if TYPE_CHECKING:
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 SILO_DEFENCE = 4.0
 #: How far, without oversight, provider-led decisions drift from hard-to-reach segments.
 OUTREACH_DRIFT = 0.8
+#: Accountability a holder gains when a check finds its own lines below the under-service
+#: floor (as much as an overturned decision: ``Disputes.overturn``).
+BREACH_ACCOUNTABILITY = 0.15
 
 
 class BudgetHolder(mesa.Agent):
@@ -55,13 +61,17 @@ class BudgetHolder(mesa.Agent):
 
     def self_interest(self, pressure: float) -> float:
         """Effective weight on its own lines, after pressure and the damping rules."""
-        gov = self.model.design.governance
         w = self.spec.self_interest * (1.0 + self.spec.pressure_sensitivity * pressure)
+        return float(min(1.0, max(0.0, self._damped(w))))
+
+    def _damped(self, w: float) -> float:
+        """``w`` after conflict-of-interest controls, joint review and accountability."""
+        gov = self.model.design.governance
         w *= 1.0 - gov.coi_controls
         if gov.joint_review.enabled:
             w *= 1.0 - gov.joint_review.damping
         w *= 1.0 - self.accountability
-        return float(min(1.0, max(0.0, w)))
+        return w
 
     def observed_need_cost(self, month: int) -> np.ndarray:
         """Need cost per line as the holder's data shows it: lagged and noisy."""
@@ -101,6 +111,26 @@ class BudgetHolder(mesa.Agent):
         if over > 0 and room.sum() > 1e-9:  # one pass of redistribution to lines with room
             proposal += room * min(1.0, over / room.sum())
         return proposal
+
+    # --- delivery -----------------------------------------------------------------------
+
+    def contract_effort(self, contracted: np.ndarray, effort: np.ndarray) -> np.ndarray:
+        """Each line's effort after the holder manages delivery against ``contracted`` (the
+        effort its contract and leverage enforce at full trust); the base holder does nothing."""
+        return effort
+
+    def withhold(
+        self,
+        t: int,
+        demand: np.ndarray,
+        funded_units: np.ndarray,
+        funded: np.ndarray,
+        spare: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Units its own lines withhold of what they would deliver (``funded``), and the part
+        of that demand leaking to each partner line with ``spare`` capacity (unfunded there);
+        the base holder withholds nothing."""
+        return np.zeros_like(funded), np.zeros_like(funded)
 
     # --- how the rules treat its decisions -----------------------------------------------
 
@@ -155,19 +185,141 @@ class BudgetHolder(mesa.Agent):
 
 
 class HospitalHolder(BudgetHolder):
-    """A hospital system holding the budget, with service lines of its own (seed 000)."""
+    """A hospital system holding the budget, with service lines of its own (seed 000).
+
+    It weighs its margin against the acute cost it bears. Paid a prospective envelope for its
+    own lines, it keeps part of what they do not deliver (``prospective.kept_share``), so it
+    cuts their volume (stints; Maryland's global budgets: EVIDENCE.md section 3), less the more
+    of the readmissions that follow it bears itself, and less under the rules that damp its
+    self-interest. The demand it does not serve leaks to partners' lines of the same service
+    as unfunded need, as far as they have spare capacity, or out of the pool (unmet need, and
+    acute events). An under-service floor (``governance.under_service_floor``) holds it back:
+    a shortfall below the floor, found when reconciliation or assurance looks, is clawed back
+    and holds the hospital to account (``BREACH_ACCOUNTABILITY``).
+    """
+
+    def __init__(self, model: Pilot):
+        super().__init__(model)
+        self.breach = np.zeros(model.n_lines)  # shortfall below the floor not yet found (money)
+        self.withheld = np.zeros(model.horizon)  # units its own lines withheld, by month
+        self.own_funded = np.zeros(model.horizon)  # units they would have delivered, by month
+
+    def stint_share(self) -> np.ndarray:
+        """Per line, the share of funded volume it cuts: 0 on partners' lines, and on its own
+
+        ``stint_propensity * damping * max(0, kept - borne / unit cost)``
+
+        where ``kept`` is the share of an underspend the line keeps, ``borne`` the acute cost
+        the holder bears per unit of the line's service left unmet (its ``borne_by`` share of
+        the events the service averts, times their elasticity and cost) and ``damping`` what
+        conflict-of-interest controls, joint review and accountability leave of self-interest.
+        """
+        m = self.model
+        kept = prospective.kept_share(m)
+        if kept <= 0:
+            return np.zeros(m.n_lines)
+        holder = m.parties.index("holder")
+        borne = (m.elasticity * m.acute_unit_cost) @ m.bearers[:, holder]  # per service unit
+        net = np.maximum(kept - borne[m.line_service] / m.line_unit_cost, 0.0)
+        share = self.spec.stint_propensity * self._damped(1.0) * net
+        return np.where(m.line_own, np.clip(share, 0.0, 1.0), 0.0)
+
+    def withhold(
+        self,
+        t: int,
+        demand: np.ndarray,
+        funded_units: np.ndarray,
+        funded: np.ndarray,
+        spare: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        m = self.model
+        cut = self.stint_share() * funded
+        leaked = np.zeros(m.n_lines)
+        for k in np.unique(m.line_service[cut > 0]):
+            room = spare * ((m.line_service == k) & ~m.line_own & m.line_active)
+            if room.sum() > 0:
+                leaked += room * min(1.0, cut[m.line_service == k].sum() / room.sum())
+        self.withheld[t - 1] = cut.sum()
+        self.own_funded[t - 1] = funded[m.line_own].sum()
+        floor = m.design.governance.under_service_floor
+        if floor is not None and prospective.kept_share(m) > 0:
+            due = floor * np.minimum(demand, funded_units)
+            short = np.maximum(due - (funded - cut), 0.0) * m.line_own * m.line_active
+            self.breach += short * m.line_unit_cost
+        return cut, leaked
+
+    def month_passes(self) -> None:
+        """Checks that look this month may find its own lines below the under-service floor:
+        what they find is clawed back and it answers for it; then accountability fades."""
+        m = self.model
+        if self.breach.sum() > 0:
+            power = prospective.floor_check_power(m, m.month)
+            if power > 0 and m.rng.random() < power:
+                for line in np.flatnonzero(self.breach > 0):
+                    prospective.claw_back(m, m.month, line, self.breach[line])
+                m.tally.count("under_service_findings")
+                self.breach[:] = 0.0
+                self.answer_for(BREACH_ACCOUNTABILITY)
+        super().month_passes()
 
 
 class CountyHolder(BudgetHolder):
-    """A county authority holding the budget under statutory pressure (seed 000)."""
+    """A county authority holding the budget under statutory pressure (seed 000).
+
+    Its own lines are statutory services (crisis response, county clinics) it must provide
+    whatever the pool can afford: when the budget is short of need it funds them first, up to
+    ``holder.statutory_protection`` of their need cost, and the shortfall falls on partners'
+    lines (seed 000: "a purchaser optimizing its own statutory pressures through the pooled
+    budget"). A statutory duty is not discretion, so conflict-of-interest controls and joint
+    review, which damp its self-interest, do not lift it.
+    """
+
+    def propose(self, month: int, budget: float, need_cost: np.ndarray | None = None) -> np.ndarray:
+        m = self.model
+        if need_cost is None:
+            need_cost = self.observed_need_cost(month)
+        proposal = super().propose(month, budget, need_cost)
+        need = need_cost * m.line_active
+        protect = self.spec.statutory_protection
+        if protect <= 0 or budget >= need.sum() or not m.line_own.any():
+            return proposal
+        cap = m.line_capacity * m.line_unit_cost * m.line_active
+        floor = np.where(m.line_own, np.minimum(protect * need, cap), 0.0)
+        if floor.sum() > budget:
+            floor *= budget / floor.sum()
+        short = np.maximum(floor - proposal, 0.0)
+        others = np.where(m.line_own, 0.0, proposal)
+        moved = min(short.sum(), others.sum())
+        if moved <= 0:
+            return proposal
+        return proposal + short * (moved / short.sum()) - others * (moved / others.sum())
 
 
 class CommissionerHolder(BudgetHolder):
-    """A lead commissioner holding the budget for several payers (seed 000)."""
+    """A lead commissioner holding the primary contract for several payers (seed 003).
+
+    It manages delivery through the contracts: partners have one contract and one reporting
+    route, and under-delivery goes to contract management (the ladder's second tier). Each
+    month it recovers ``holder.contract_management * holder.leverage`` of the effort a partner
+    withholds below its contracted level (through low trust or disengagement); it cannot
+    enforce more than the contract.
+    """
+
+    def contract_effort(self, contracted: np.ndarray, effort: np.ndarray) -> np.ndarray:
+        recover = self.spec.contract_management * self.spec.leverage
+        return effort + recover * np.maximum(contracted - effort, 0.0)
 
 
 class ConvenerHolder(BudgetHolder):
-    """A neutral convener: no lines of its own, and perhaps little leverage (seed 000)."""
+    """A neutral convener: no lines of its own, and perhaps little leverage (seed 000).
+
+    It has only what the design gives it: validation refuses own lines for it, it has no
+    statutory services, manages no contracts beyond what ``holder.leverage`` enforces in
+    delivery (``PilotModel._deliver``), lets money move (``Approvals.decide``) and settles at
+    the boundary between budgets (``silos.boundary``), and it overrides nothing of the base
+    holder. A weak convener (low leverage) leaves under-delivery in place and moves money
+    slowly (claim 16).
+    """
 
 
 class ProviderCouncil(BudgetHolder):

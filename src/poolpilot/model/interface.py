@@ -52,6 +52,7 @@ class PayerPartner(Partner, Protocol):
     spec: PayerSpec
     seat: int
     annual_contribution: float
+    last_reconciled: int
 
     def hear_of_exposure(self) -> None: ...
 

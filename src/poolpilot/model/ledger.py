@@ -19,7 +19,7 @@ ENTRY_KINDS = (
     "payment",  # pool -> provider (reimbursed activity or envelope installment)
     "own_line_spend",  # pool -> holder's own line
     "refund",  # pool -> payer (unwinding on exit)
-    "clawback",  # holder or provider -> pool (recovered disallowed spend)
+    "clawback",  # holder or provider -> pool (recovered disallowed spend or under-service)
     "corridor_settlement",  # reserve/pool <-> provider (risk corridor)
     "shared_savings",  # bearer -> payer (gain sharing, outside the pool)
 )

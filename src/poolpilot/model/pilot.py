@@ -220,8 +220,7 @@ class PilotModel(mesa.Model):
         self.beds = silos.bed_matrix(self)
         self.silo_split = silos.funding_split(self)
         self.silo_value = silos.valuation(self)
-        wait = np.array([sv.discharge_delay_days for sv in s.services], dtype=float)
-        self.delay_days = wait * silos.boundary(self)
+        self.delay_days = silos.delay_days(self)
         self.prevention_stake = silos.prevention_stake(self)
         self.status_quo_cover = np.zeros(n_svc)
         self.contributed = np.zeros((self.horizon, self.n_payers))
@@ -322,17 +321,22 @@ class PilotModel(mesa.Model):
         upstream_share = s.budget.upstream_share * (1.0 if prospective else self.prevention_stake)
         enforced = self.line_base_effort + (1.0 - self.line_base_effort) * 0.8 * s.holder.leverage
         effort = trust.effort(enforced, self.trust, s.trust.effort_sensitivity, self.disengaged)
+        effort = self.holder.contract_effort(enforced, effort)
         effort = np.maximum(
             effort - s.governance.challenges.effort_cost * self.disputes.open_challenge, 0.0
         )
         funded_units = np.minimum(self.line_capacity, self.allocation * (1.0 - upstream_share) / uc)
         funded = np.minimum(demand, funded_units * effort) * self.line_active
         self.funded_demand[t - 1] = (np.minimum(demand, funded_units) * self.line_active * uc).sum()
-        self.funded_delivered[t - 1] = (funded * uc).sum()
         spare = np.maximum(self.line_capacity * effort - funded, 0.0)
+        # what the holder's own lines withhold, and the demand it leaks to partners' lines
+        withheld, leaked = self.holder.withhold(t, demand, funded_units, funded, spare)
+        self.funded_delivered[t - 1] = ((funded - withheld) * uc).sum()
         unfunded = (
-            np.minimum(s.trust.unfunded_delivery * (demand - funded), spare) * self.line_active
+            np.minimum(s.trust.unfunded_delivery * (demand - funded + leaked), spare)
+            * self.line_active
         )
+        funded = funded - withheld
         # unfunded work comes out of the provider's own reserve, and stops when it is spent
         unfunded = np.clip(unfunded, 0.0, self.line_reserve / uc)
         self.line_reserve -= unfunded * uc
@@ -575,8 +579,7 @@ class PilotModel(mesa.Model):
             payer.annual_contribution = payer.spec.annual_contribution
             payer.exit_month = None
             self.payer_active[payer.seat] = True
-        wait = np.array([sv.discharge_delay_days for sv in self.design.services], dtype=float)
-        self.delay_days = wait * silos.boundary(self)
+        self.delay_days = silos.delay_days(self)
         self.prevention_stake = silos.prevention_stake(self)
         self.events.log(
             month=t,

@@ -4,7 +4,11 @@ Under a prospective budget the pool pays each line an envelope in monthly instal
 the start of each budget year from a forecast of need (with error and bias). A share of the
 envelope goes upstream (prevention), and of what a line does not spend it keeps a share and
 the rest goes upstream too; at year end risk corridors share the variance between payers and
-providers, and envelopes are rebased.
+providers, and envelopes are rebased. A line that delivers less than its envelope funds keeps
+part of the difference (``kept_share``): the reason a hospital paid an envelope for its own
+lines may cut its own volume (``HospitalHolder.withhold``), and why an under-service floor,
+checked when reconciliation and assurance look (``floor_check_power``), claws the shortfall
+back (``claw_back``).
 """
 
 from __future__ import annotations
@@ -115,3 +119,52 @@ def adjust_in_year(m: Pilot, month: int) -> None:
         evidence=f"cost variance {variance:+.3f}",
         outcome="adjusted",
     )
+
+
+def kept_share(m: Pilot) -> float:
+    """The share of an underspend of its envelope a line keeps as margin (0 when retrospective:
+    activity is reimbursed, so what is not delivered is not paid).
+
+    This is the share ``_deliver`` books as provider margin, ``1 - budget.savings_retained``
+    (the rest goes upstream; docs/ODD.md 3.3.9).
+    """
+    b = m.design.budget
+    return 1.0 - b.savings_retained if b.basis == "prospective" else 0.0
+
+
+def floor_check_power(m: Pilot, month: int) -> float:
+    """The chance this month's checks find an own line delivering below the under-service
+    floor: a reconciliation (``reconciliation.self_assessment_power``) when a payer reconciled
+    this month, an independent assurance review (``assurance.detection_power``) when one was
+    due; independent checks, so ``1 - (1 - a)(1 - b)``; 0 when nothing looked."""
+    gov = m.design.governance
+    missed = 1.0
+    if any(m.payer_active[p.seat] and p.last_reconciled == month for p in m.payers):
+        missed *= 1.0 - gov.reconciliation.self_assessment_power
+    if gov.assurance.enabled and month % gov.assurance.frequency_months == 0:
+        missed *= 1.0 - gov.assurance.detection_power
+    return 1.0 - missed
+
+
+def claw_back(m: Pilot, month: int, line: int, shortfall: float) -> float:
+    """Recover ``clawback_share`` of an own line's funded-but-undelivered ``shortfall`` (money)
+    from the holder into the pool, back to the active payers by their contributions; the margin
+    the line kept is reduced by as much. Returns the amount recovered."""
+    share = m.design.governance.reconciliation.clawback_share
+    back = m.books.transfer(month, "clawback", "holder", "pool", shortfall * share)
+    weights = np.array([p.annual_contribution for p in m.payers]) * m.payer_active
+    if weights.sum() > 0:
+        m.accounts.credit(back * weights / weights.sum())
+    margin = m.envelopes.provider_margin
+    margin[line] = max(0.0, margin[line] - back)
+    m.events.log(
+        month=month,
+        actor=m.holder.name,
+        action="under_service_clawback",
+        target=m.line_names[line],
+        amount=back,
+        rule="governance.under_service_floor",
+        evidence=f"own line delivered below the floor; shortfall {shortfall:,.0f}",
+        outcome="recovered",
+    )
+    return back

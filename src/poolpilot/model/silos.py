@@ -150,6 +150,12 @@ def boundary(m: Pilot) -> np.ndarray:
     return outside + (1.0 - m.design.holder.leverage) * (status_quo - outside)
 
 
+def delay_days(m: Pilot) -> np.ndarray:
+    """Per service: excess bed days per unit needed, across the boundary between budgets."""
+    wait = np.array([sv.discharge_delay_days for sv in m.design.services], dtype=float)
+    return wait * boundary(m)
+
+
 def contract_count(m: Pilot) -> np.ndarray:
     """Per payer: the contracts it runs with active lines without a pool."""
     funds = m.silo_split[:, m.line_service] > 0  # payers x lines

@@ -133,6 +133,22 @@ TABLE: tuple[Applicability, ...] = (
         "their own shares",
     ),
     Applicability(
+        ("holder.stint_propensity", "governance.under_service_floor"),
+        "holder.kind == hospital and budget.basis == prospective",
+        "only a hospital paid a prospective envelope for its own lines keeps what it does not "
+        "deliver, so only it has reason to cut its own volume, and a floor to stop it",
+    ),
+    Applicability(
+        ("holder.statutory_protection",),
+        "holder.kind == county",
+        "only a county authority runs statutory services it must fund first",
+    ),
+    Applicability(
+        ("holder.contract_management",),
+        "holder.kind == commissioner",
+        "only a lead commissioner manages partners' delivery through their contracts",
+    ),
+    Applicability(
         ("governance.savings_sharing.*", "payers[].savings_weight"),
         "holder.kind != none",
         "without a pool there is no gain-sharing agreement and no membership to renew",

@@ -82,7 +82,8 @@ class Reconciliation(Section):
         default=0.5, description="chance an investigation finds a real variance without assurance"
     )
     clawback_share: Fraction = Field(
-        default=1.0, description="share of disallowed spend recovered when found"
+        default=1.0,
+        description="share of disallowed spend (or an under-service shortfall) recovered when found",
     )
     final_audit: bool = Field(
         default=True, description="everything left undetected surfaces at the end of the pilot"
@@ -183,6 +184,12 @@ class Governance(Section):
     )
     joint_review: JointReview = Field(default_factory=JointReview)
     oversight: Oversight = Field(default_factory=Oversight)
+    under_service_floor: Fraction | None = Field(
+        default=None,
+        description="prospective hospital lead only: least share of its own lines' funded "
+        "demand they must deliver; a shortfall found at reconciliation or assurance is clawed "
+        "back and holds the holder to account (none: no floor)",
+    )
     max_shift_per_cycle: Fraction = Field(
         default=0.3, description="largest share of a partner's allocation moved in one cycle"
     )

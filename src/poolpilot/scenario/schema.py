@@ -284,6 +284,21 @@ class Holder(Section):
         description="without a pool (the status quo, and after an early end): months for a "
         "bilateral agreement to move money",
     )
+    stint_propensity: Fraction = Field(
+        default=0.3,
+        description="prospective hospital lead only: share of its own lines' funded volume it "
+        "cuts when it keeps all it does not spend and bears none of the acute cost (0: none)",
+    )
+    statutory_protection: Fraction = Field(
+        default=1.0,
+        description="county lead only: share of its own (statutory) lines' need cost it funds "
+        "first when the budget is short of need (0: no protection)",
+    )
+    contract_management: Fraction = Field(
+        default=0.5,
+        description="lead commissioner only: share of a partner's effort shortfall below its "
+        "contracted level that contract management recovers, at full leverage (0: none)",
+    )
 
 
 # --- budget basis ---------------------------------------------------------------------------
