@@ -176,7 +176,9 @@ def _stint(floor: float | None, seeds: range) -> np.ndarray:
     scenario = load_scenario("hospital_led_post_acute", changes)
     out = []
     for seed in seeds:
-        h = PilotModel(scenario, rng=seed).run().holder
+        m = PilotModel(scenario, rng=seed)
+        h = m.holder  # the hospital (the status quo takes over if the pilot ends early)
+        m.run()
         out.append(h.withheld.sum() / h.own_funded.sum())
     return np.array(out)
 
