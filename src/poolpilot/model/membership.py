@@ -16,9 +16,12 @@ all or none (EVIDENCE.md sections 2 and 6: about 30% of Medicare ACOs left withi
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from poolpilot.model.trust import shortfall
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import PayerPartner, Pilot
@@ -39,29 +42,32 @@ def hazard(standing: float, threshold: float, ceiling: float, width: float) -> f
     z = (standing - threshold) / width
     if z > 50.0:  # exp would overflow; the chance is nil
         return 0.0
-    return ceiling / (1.0 + float(np.exp(z)))
+    return ceiling / (1.0 + math.exp(z))
 
 
 def review(m: Pilot, month: int) -> None:
     """Each month, every partner still in the pilot may give notice (one draw each, always,
     so each partner's stream advances the same way whatever the others do)."""
     rules = m.design.trust
+    standing = m.trust
+    if rules.adequacy_weight > 0:
+        standing = m.trust - rules.adequacy_weight * shortfall(m, month)
     for line in m.lines:
         if line.own_line:
             continue
         draw = line.rng.random()
         if not m.line_active[line.line] or line.exit_month is not None:
             continue
-        standing = line.standing(month)
-        chance = hazard(standing, line.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
+        s = float(standing[line.line])
+        chance = hazard(s, line.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
         if draw < chance:
             line.give_notice(month, chance)
     for payer in m.payers:
         draw = payer.rng.random()
         if not m.holder.pooled or not m.payer_active[payer.seat] or payer.exit_month is not None:
             continue
-        standing = payer.standing(month)
-        chance = hazard(standing, payer.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
+        s = payer.standing(month)
+        chance = hazard(s, payer.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
         if draw < chance:
             payer.give_notice(month, chance)
 
