@@ -3,7 +3,17 @@
 It runs the model and stores its run records; it knows nothing of agents or reports.
 """
 
+from poolpilot.runs.identity import FolderRefused, StudyMismatch
 from poolpilot.runs.store import ResultsStore, read_results
 from poolpilot.runs.study import StudyResults, compare, execute_study, run
 
-__all__ = ["ResultsStore", "StudyResults", "compare", "execute_study", "read_results", "run"]
+__all__ = [
+    "FolderRefused",
+    "ResultsStore",
+    "StudyMismatch",
+    "StudyResults",
+    "compare",
+    "execute_study",
+    "read_results",
+    "run",
+]

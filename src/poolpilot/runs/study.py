@@ -8,10 +8,14 @@ seed is recorded in runs.parquet, and results do not depend on the number of wor
 
 from __future__ import annotations
 
-import datetime as _dt
+import functools
 import itertools
 import json
+import os
+import shutil
 import sys
+import tempfile
+import weakref
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -20,11 +24,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from poolpilot._version import __version__
 from poolpilot.model import metrics
 from poolpilot.model.pilot import PilotModel
 from poolpilot.model.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult, RunSpec
 from poolpilot.runs.executors import StudySummary, execute
+from poolpilot.runs.identity import (
+    StudyIdentity,
+    StudyStatus,
+    claim_folder,
+    folder_status,
+)
+from poolpilot.runs.identity import write_manifest as write_study_manifest
 from poolpilot.runs.store import ResultsStore
 from poolpilot.scenario import (
     apply_override,
@@ -187,6 +197,12 @@ class StudyResults:
 
     The tables are read from the results folder when first asked for, so a study of any size
     returns at once and only the tables used are loaded (a 20,000-run timeseries is large).
+    ``runs_done``, ``runs_planned`` (None when the folder has no manifest) and ``complete``
+    say whether the tables hold the whole study (see `poolpilot.runs.identity`).
+
+    A study run without ``out`` lives in a temporary folder, removed when this object is
+    garbage-collected or the interpreter exits: read the tables you need before dropping it
+    (a table once read stays in memory with the object, and in any frame taken from it).
     """
 
     folder: Path
@@ -204,6 +220,25 @@ class StudyResults:
     def events(self) -> pd.DataFrame:
         return self._read("events")
 
+    @property
+    def runs_done(self) -> int:
+        """Runs in the folder, ok or failed."""
+        return self._status.runs_done
+
+    @property
+    def runs_planned(self) -> int | None:
+        """Runs the study planned; None for a folder without a manifest (an older poolpilot)."""
+        return self._status.runs_planned
+
+    @property
+    def complete(self) -> bool:
+        """Every planned run is in the folder and the study was not interrupted."""
+        return self._status.complete
+
+    @cached_property
+    def _status(self) -> StudyStatus:
+        return folder_status(self.folder)
+
     def _read(self, table: str) -> pd.DataFrame:
         with ResultsStore(self.folder, readonly=True) as store:
             return store.read(table)
@@ -220,13 +255,20 @@ def execute_study(
     executor: Any = None,
     scheduler: str | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: str = "auto",
     command: str | None = None,
     detail: bool = True,
     model: type[PilotModel] | None = None,
     holder: type | None = None,
 ) -> StudyResults:
-    """Run every design x varied point x replicate into ``out``.
+    """Run every design x varied point x replicate into ``out``, a folder for this study only.
+
+    ``resume=True`` finishes the study already in ``out`` and refuses another one
+    (`StudyMismatch`); ``overwrite=True`` replaces what poolpilot wrote there; without either,
+    a folder holding a study is refused (`FolderRefused`). ``out=None`` runs in a temporary
+    folder, removed with the returned `StudyResults`. manifest.json is written when the study
+    starts, marked incomplete, and rewritten when it stops (`poolpilot.runs.identity`).
 
     ``detail=False`` keeps only each run's row of metrics (no timeseries or events): what a
     sensitivity study needs, at a fraction of the time and disk. ``model`` (a ``PilotModel``
@@ -236,27 +278,68 @@ def execute_study(
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1 (given {replicates})")
     specs = plan(designs, replicates, seed, vary, model=model, holder=holder)
+    points = vary if isinstance(vary, list) else expand(vary)
+    identity = StudyIdentity.of_study(
+        designs,
+        seed=seed,
+        replicates=replicates,
+        points=points,
+        detail=detail,
+        model=model,
+        holder=holder,
+    )
     temporary = out is None
-    if temporary:
-        import tempfile
-
-        out = tempfile.mkdtemp(prefix="poolpilot-")
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="poolpilot-") if out is None else out)
     if executor is None and workers == 1:
         executor = "serial"
-    summary = execute(
-        specs,
-        simulate if detail else simulate_metrics,
+    record = functools.partial(
+        write_study_manifest,
         folder,
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        resume=resume,
-        progress=progress,
+        identity,
+        runs_planned=len(specs),
+        command=command or " ".join(sys.argv),
+        seeds=run_seeds(seed, replicates),
     )
-    write_manifest(folder, designs, specs, replicates, seed, vary, command)
-    return StudyResults(folder, summary)
+    planned = {spec.key for spec in specs}
+    try:
+        with claim_folder(folder, identity, resume=resume, overwrite=overwrite) as previous:
+            record(runs_done=_done(folder, planned), complete=False, previous=previous)
+            summary = None
+            try:
+                summary = execute(
+                    specs,
+                    simulate if detail else simulate_metrics,
+                    folder,
+                    executor=executor,
+                    workers=workers,
+                    scheduler=scheduler,
+                    resume=resume,
+                    progress=progress,
+                )
+            finally:
+                # Interrupted or stopped by an error: the manifest says how far it got.
+                done = _done(folder, planned)
+                complete = summary is not None and not summary.interrupted and done == len(specs)
+                record(runs_done=done, complete=complete, previous=previous)
+    except BaseException:
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    result = StudyResults(folder, summary)
+    if temporary:
+        weakref.finalize(result, _remove_temporary, str(folder), os.getpid())
+    return result
+
+
+def _done(folder: Path, planned: set[str]) -> int:
+    """Planned runs in the store, ok or failed."""
+    return len(ResultsStore(folder, readonly=True).completed_keys() & planned)
+
+
+def _remove_temporary(folder: str, owner: int) -> None:
+    """Remove a temporary study's folder, in the process that made it (not a forked worker)."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_manifest(
@@ -267,22 +350,27 @@ def write_manifest(
     seed: int,
     vary: Any,
     command: str | None,
+    *,
+    detail: bool = True,
 ) -> None:
-    """manifest.json: what was run, with which scenarios and seeds, by which version."""
-    manifest = {
-        "poolpilot_version": __version__,
-        "command": command or " ".join(sys.argv),
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "study_seed": seed,
-        "replicates": replicates,
-        "seeds": run_seeds(seed, replicates),
-        "vary": vary,
-        "runs": len(specs),
-        "scenarios": {d.name: {"hash": content_hash(d), "resolved": to_data(d)} for d in designs},
-    }
-    tmp = folder / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, default=str))
-    tmp.replace(folder / "manifest.json")
+    """manifest.json for runs saved by other means than `execute_study` (the benchmarks).
+
+    Complete when every run of ``specs`` is in the folder's store.
+    """
+    points = vary if isinstance(vary, list) else expand(vary)
+    identity = StudyIdentity.of_study(
+        designs, seed=seed, replicates=replicates, points=points, detail=detail
+    )
+    done = _done(folder, {spec.key for spec in specs})
+    write_study_manifest(
+        folder,
+        identity,
+        runs_planned=len(specs),
+        runs_done=done,
+        complete=done == len(specs),
+        command=command or " ".join(sys.argv),
+        seeds=run_seeds(seed, replicates),
+    )
 
 
 def run(
@@ -296,16 +384,27 @@ def run(
     grid: dict[str, list[Any]] | None = None,
     lhs: int | None = None,
     ranges: dict[str, tuple[float, float]] | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
     **options: Any,
 ) -> StudyResults:
     """Run one design ``replicates`` times (``poolpilot run``), at each varied point.
 
     ``vary`` runs each listed value of each path one at a time, ``grid`` every combination,
-    ``lhs`` that many Latin hypercube points over ``ranges`` (see :func:`points`).
+    ``lhs`` that many Latin hypercube points over ``ranges`` (see :func:`points`). ``resume``
+    and ``overwrite`` say what to do with a folder that holds a study (`execute_study`).
     """
     design = _design(scenario, overrides, months)
     varied = _varied(vary, grid, lhs, ranges, seed)
-    return execute_study([design], replicates=replicates, seed=seed, vary=varied, **options)
+    return execute_study(
+        [design],
+        replicates=replicates,
+        seed=seed,
+        vary=varied,
+        resume=resume,
+        overwrite=overwrite,
+        **options,
+    )
 
 
 def compare(
@@ -321,6 +420,8 @@ def compare(
     grid: dict[str, list[Any]] | None = None,
     lhs: int | None = None,
     ranges: dict[str, tuple[float, float]] | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
     **options: Any,
 ) -> StudyResults:
     """Designs side by side at the same seeds, with the no-pool baseline alongside.
@@ -328,7 +429,7 @@ def compare(
     The baseline is the status quo a pool would replace; ``ideal_baseline`` adds the idealised
     one too (a frictionless planner, no fragmentation), so the report can say how far the pool
     is from the best a single budget could do. Varied points (``vary``, ``grid``, ``lhs``)
-    apply to every design, as in :func:`run`.
+    apply to every design, as in :func:`run`; so do ``resume`` and ``overwrite``.
     """
     if ideal_baseline and not baseline:
         raise ValueError("ideal_baseline adds to the no-pool baseline: it needs baseline=True")
@@ -339,7 +440,15 @@ def compare(
     if baseline:
         designs += baselines_for(designs, ideal=ideal_baseline)
     varied = _varied(vary, grid, lhs, ranges, seed)
-    return execute_study(designs, replicates=replicates, seed=seed, vary=varied, **options)
+    return execute_study(
+        designs,
+        replicates=replicates,
+        seed=seed,
+        vary=varied,
+        resume=resume,
+        overwrite=overwrite,
+        **options,
+    )
 
 
 def _varied(

@@ -109,6 +109,7 @@ def analyze_scenario(
     groups: Mapping[str, str] | None = None,
     scheduler: str | None = None,
     command: str | None = None,
+    overwrite: bool = False,
 ) -> SensitivityResult:
     """Sensitivity indices of a scenario's metrics to the fields its parameters name.
 
@@ -147,6 +148,9 @@ def analyze_scenario(
         go to a temporary folder, removed afterwards, and no files are kept.
     workers, executor, scheduler, resume, progress, command
         Passed to the studies layer.
+    overwrite : bool
+        Replace the study in ``out`` (what poolpilot wrote there, sensitivity outputs
+        included); without it or ``resume``, a folder holding a study is refused.
     months : int, optional
         Overrides the scenario's horizon.
     groups : dict, optional
@@ -159,6 +163,9 @@ def analyze_scenario(
         refuses, a sobol sample size that is not a power of two, ...), one per line.
     IncompleteStudyError
         When runs failed or the study was interrupted.
+    StudyMismatch, FolderRefused
+        When ``out`` holds another study, files poolpilot did not write, or is in use
+        (`poolpilot.runs.identity`).
     """
     design = _load(scenario, months)
     file = str(scenario) if isinstance(scenario, str | Path) else design.name
@@ -189,6 +196,7 @@ def analyze_scenario(
             executor=executor,
             scheduler=scheduler,
             resume=resume,
+            overwrite=overwrite,
             progress=progress,
             command=command,
             detail=False,
