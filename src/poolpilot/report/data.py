@@ -18,6 +18,7 @@ import pandas as pd
 
 from poolpilot.model.metrics import METRICS
 from poolpilot.report.formats import plain
+from poolpilot.runs.identity import study_status
 from poolpilot.runs.store import RUN_IDENTITY, RUN_TAIL, ResultsStore
 from poolpilot.scenario.paths import get_field
 
@@ -35,6 +36,8 @@ class ReportData:
     carry the same label; for a large study they hold a sample of the runs, ``detail_keys``
     (the first ``DETAIL_REPLICATES`` replicates of each design and point, at most
     ``MAX_DETAIL_RUNS`` runs), so the report of a 20,000-run study fits in memory.
+    ``complete`` is False for an interrupted study (``runs_done`` of ``runs_planned``) and for
+    a folder without a manifest (``runs_planned`` None): the report then says so.
     """
 
     folder: Path
@@ -55,6 +58,9 @@ class ReportData:
     collapsed: bool = False
     currency: str = "USD"
     detail_keys: frozenset[str] = frozenset()
+    runs_done: int = 0
+    runs_planned: int | None = None
+    complete: bool = False
 
     def scenario(self, label: str) -> dict[str, Any]:
         """The resolved scenario a label's runs came from (empty when the manifest lacks it)."""
@@ -88,6 +94,7 @@ def load(folder: str | Path) -> ReportData:
     }
     varied = _varied_columns(manifest, runs)
     metrics = metric_columns(runs, varied)
+    progress = study_status(manifest or None, len(runs))
     status = runs["status"].astype(str) if "status" in runs else pd.Series("ok", index=runs.index)
     ok = runs[status == "ok"].copy()
     failed = runs[status != "ok"].copy()
@@ -146,6 +153,9 @@ def load(folder: str | Path) -> ReportData:
         points=points,
         collapsed=collapsed,
         detail_keys=frozenset(detail),
+        runs_done=progress.runs_done,
+        runs_planned=progress.runs_planned,
+        complete=progress.complete,
     )
 
 

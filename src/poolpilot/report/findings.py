@@ -29,6 +29,8 @@ def summary(s: Study) -> dict[str, Any]:
     return {
         "empty": False,
         "replicates": int(d.runs["replicate"].nunique()),
+        "complete": d.complete,
+        "unknown": d.runs_planned is None,
         "designs": len(d.labels),
         "collapsed": d.collapsed,
         "points": d.points,

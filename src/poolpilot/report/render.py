@@ -115,6 +115,9 @@ def render(data: ReportData) -> str:
         "created": m.get("created"),
         "version": m.get("poolpilot_version", __version__),
         "failed": len(data.failed),
+        "complete": data.complete,
+        "runs_done": data.runs_done,
+        "runs_planned": data.runs_planned,
     }
     template = environment().get_template("page.html.j2")
     return template.render(page=page, sections=sections, symbol=data.symbol)

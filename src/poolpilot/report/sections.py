@@ -16,7 +16,7 @@ import pandas as pd
 from poolpilot._version import __version__
 from poolpilot.report import figures, series, tables
 from poolpilot.report.context import Study, chunks, embed
-from poolpilot.report.data import field
+from poolpilot.report.data import ReportData, field
 
 #: At most this many sensitivity figures (metric x method); the ranked table has them all.
 MAX_SENSITIVITY_FIGURES = 16
@@ -301,11 +301,14 @@ def reproducibility(s: Study) -> dict[str, Any]:
         ("created", m.get("created")),
         ("study seed", m.get("study_seed")),
         ("replicates", m.get("replicates")),
-        ("runs", f"{n_runs} ({len(d.runs)} ok, {len(d.failed)} failed)"),
+        ("runs", f"{n_runs} ({len(d.runs)} ok, {len(d.failed)} failed){_planned(d)}"),
         ("varied", json.dumps(m.get("vary"), default=str) if m.get("vary") else "nothing"),
+        ("months", _months(m.get("months"))),
+        ("kind of runs", _kind(m.get("kind"))),
     ]
-    shown = {"poolpilot_version", "command", "created", "study_seed", "replicates"}
-    for key in sorted(set(m) - shown - {"seeds", "vary", "runs", "scenarios"}):
+    shown = {"poolpilot_version", "command", "created", "study_seed", "replicates", "months"}
+    progress = {"runs_planned", "runs_done", "complete", "kind"}  # in the lines above
+    for key in sorted(set(m) - shown - progress - {"seeds", "vary", "runs", "scenarios"}):
         value = m[key]
         fields.append((key, value if isinstance(value, str) else json.dumps(value, default=str)))
     return {
@@ -317,3 +320,30 @@ def reproducibility(s: Study) -> dict[str, Any]:
             for r in d.failed.to_dict("records")
         ],
     }
+
+
+def _planned(d: ReportData) -> str:
+    """What the runs line adds about the study's completeness."""
+    if d.complete:
+        return ""
+    if d.runs_planned is None:
+        return "; no manifest.json, so the runs planned are unknown"
+    return f" of {d.runs_planned} planned: the study is incomplete"
+
+
+def _months(months: Any) -> str | None:
+    """Each design's horizon: one number when they share it."""
+    if not isinstance(months, dict) or not months:
+        return None
+    if len(set(months.values())) == 1:
+        return str(next(iter(months.values())))
+    return ", ".join(f"{name}: {value}" for name, value in months.items())
+
+
+def _kind(kind: Any) -> str | None:
+    """What each run kept, and whose model or holder ran."""
+    if not isinstance(kind, dict):
+        return None
+    text = "timeseries and events" if kind.get("detail", True) else "metrics only"
+    custom = [f"{k} {kind[k]}" for k in ("model", "holder") if kind.get(k)]
+    return ", ".join([text, *custom])
