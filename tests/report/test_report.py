@@ -383,6 +383,30 @@ def test_a_folder_without_baseline_still_renders(tmp_path):
     assert 'id="comparison"' in text and 'id="assumptions"' in text
 
 
+def test_an_incomplete_study_says_so_at_the_top(study, page, tmp_path):
+    assert "Incomplete study" not in page and "Each design ran the same 5 replicates" in page
+    folder = tmp_path / "incomplete"
+    shutil.copytree(study, folder)
+    sorted((folder / "runs.parquet").glob("part-*.parquet"))[-1].unlink()  # never finished
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["complete"] = False
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    planned = manifest["runs_planned"]
+    data = report.load(folder)
+    assert (data.complete, data.runs_planned) == (False, planned) and 0 < data.runs_done < planned
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    assert (
+        f"Incomplete study: {data.runs_done} of {planned} runs done; the figures below describe only "
+        "the runs that finished." in text
+    )
+    assert "Each design ran the same" not in text and "up to 5 replicates" in text
+    assert f"of {planned} planned: the study is incomplete" in text  # reproducibility
+    (folder / "manifest.json").unlink()  # as an older poolpilot left an interrupted study
+    text = report.write_report(folder).read_text(encoding="utf-8")
+    assert "no manifest.json, so whether its study finished is unknown" in text
+    assert "Each design ran the same" not in text
+
+
 def test_assumptions_list_every_parameter_and_highlight_differences(study, page):
     data = report.load(study)
     frame = report.assumptions_frame(data)
