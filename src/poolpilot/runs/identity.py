@@ -172,11 +172,11 @@ class StudyIdentity:
             fields = _changed_fields(have.get("resolved") or {}, want.get("resolved") or {})
             if name in moved and not fields:
                 continue  # the horizon explains the hash
-            verb = "differs" if len(fields) == 1 else "differ"
-            what = f" ({', '.join(fields)} {verb})" if fields else ""
-            changed.append(
-                f"design {name}: scenario hash {have.get('hash')}, not {want.get('hash')}{what}"
-            )
+            hashes = f"scenario hash {have.get('hash')}, not {want.get('hash')}"
+            if fields:
+                changed.append(f"design {name} differs in {', '.join(fields)} ({hashes})")
+            else:
+                changed.append(f"design {name}: {hashes}")
         found += changed[:3] + ([f"{len(changed) - 3} more designs changed"] * (len(changed) > 3))
         if self.detail != wanted.detail:
             kinds = {True: "runs with timeseries and events", False: "metrics-only runs"}
