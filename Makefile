@@ -44,7 +44,7 @@ chromium:
 demo: $(VENV)/.installed
 	$(VENV)/bin/poolpilot list
 	$(VENV)/bin/poolpilot validate scenarios/[!_]*.yaml
-	$(VENV)/bin/poolpilot compare $$($(VENV)/bin/poolpilot list --names) --replicates 20 --months 36 --out results/demo --quiet
+	$(VENV)/bin/poolpilot compare $$($(VENV)/bin/poolpilot list --names) --replicates 20 --months 36 --out results/demo --overwrite --quiet
 	@echo "report: results/demo/report.html"
 
 test: $(VENV)/.installed-dev chromium
