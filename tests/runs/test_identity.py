@@ -218,6 +218,25 @@ def test_runs_without_a_manifest_cannot_be_resumed_or_reused(tmp_path):
     assert study.run(tiny(), out=out, overwrite=True, **QUICK).complete
 
 
+def test_an_error_before_any_run_leaves_no_study_behind(tmp_path):
+    out = tmp_path / "x"
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        study.run(tiny(), out=out, **{**QUICK, "workers": 0})
+    assert read_manifest(out) is None
+    assert study.run(tiny(), out=out, **QUICK).complete  # no --resume or --overwrite needed
+
+
+def test_an_unreadable_manifest_is_refused_unless_overwritten(tmp_path):
+    out = tmp_path / "x"
+    study.run(tiny(), out=out, **QUICK)
+    (out / "manifest.json").write_text("{not json")
+    for mode in ({}, {"resume": True}):
+        with pytest.raises(FolderRefused, match="manifest.json cannot be read") as caught:
+            study.run(tiny(), out=out, **mode, **QUICK)
+        refusal(caught)
+    assert study.run(tiny(), out=out, overwrite=True, **QUICK).complete
+
+
 # -- without resume: refused, or replaced on request --------------------------------------
 
 

@@ -156,7 +156,9 @@ class StudyIdentity:
                 ((a, b),) = pairs
                 found.append(f"months {a}, not {b}")
             else:
-                found += [f"{n}: months {have_months[n]}, not {want_months[n]}" for n in moved]
+                found += [
+                    f"design {n}: months {have_months[n]}, not {want_months[n]}" for n in moved
+                ]
         for label, a, b in (
             ("seed", self.seed, wanted.seed),
             ("replicates", self.replicates, wanted.replicates),
@@ -298,7 +300,15 @@ def claim_folder(
             "(wait for it or choose another --out)"
         ) from None
     try:
-        manifest = read_manifest(folder)
+        try:
+            manifest = read_manifest(folder)
+        except ValueError as err:  # not JSON: written by hand, or by something else
+            if not overwrite:
+                raise FolderRefused(
+                    f"{folder}: manifest.json cannot be read ({err}); "
+                    "pass --overwrite to replace the study or choose another --out"
+                ) from None
+            manifest = None
         if overwrite:
             remove_written(folder)
             manifest = None

@@ -29,6 +29,7 @@ from poolpilot.model.pilot import PilotModel
 from poolpilot.model.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult, RunSpec
 from poolpilot.runs.executors import StudySummary, execute
 from poolpilot.runs.identity import (
+    MANIFEST,
     StudyIdentity,
     StudyStatus,
     claim_folder,
@@ -317,10 +318,14 @@ def execute_study(
                     progress=progress,
                 )
             finally:
-                # Interrupted or stopped by an error: the manifest says how far it got.
+                # Interrupted or stopped by an error: the manifest says how far it got; an
+                # error before any run (a bad option, say) leaves no study to resume.
                 done = _done(folder, planned)
-                complete = summary is not None and not summary.interrupted and done == len(specs)
-                record(runs_done=done, complete=complete, previous=previous)
+                if summary is None and done == 0 and previous is None:
+                    (folder / MANIFEST).unlink(missing_ok=True)
+                else:
+                    complete = not (summary is None or summary.interrupted) and done == len(specs)
+                    record(runs_done=done, complete=complete, previous=previous)
     except BaseException:
         if temporary:
             shutil.rmtree(folder, ignore_errors=True)
