@@ -11,13 +11,16 @@ from poolpilot.scenario.loading import (
     merge,
     parse_assignment,
     preset_dir,
+    read_located,
     read_yaml,
     resolve,
     to_data,
 )
+from poolpilot.scenario.located import Place, load_located
 from poolpilot.scenario.paths import NAMED_LISTS, apply_override, get_field, set_field
+from poolpilot.scenario.problems import Problem, ScenarioError
 from poolpilot.scenario.schema import Scenario
-from poolpilot.scenario.validation import Problem, ScenarioError, validate_data
+from poolpilot.scenario.validation import validate_data
 from poolpilot.scenario.variants import (
     baselines_for,
     no_pool_variant,
@@ -27,6 +30,7 @@ from poolpilot.scenario.variants import (
 
 __all__ = [
     "NAMED_LISTS",
+    "Place",
     "Problem",
     "Scenario",
     "ScenarioError",
@@ -35,6 +39,7 @@ __all__ = [
     "content_hash",
     "get_field",
     "list_presets",
+    "load_located",
     "load_scenario",
     "locate",
     "merge",
@@ -42,6 +47,7 @@ __all__ = [
     "parse_assignment",
     "population_key",
     "preset_dir",
+    "read_located",
     "read_yaml",
     "resolve",
     "set_field",

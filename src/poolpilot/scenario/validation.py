@@ -1,44 +1,25 @@
 """Validation: every problem in a scenario, one line each, located by file and field path.
 
-Problems are reported in one pass as ``FILE: field.path: what is wrong (what was given)``, with
-list items addressed by their name, so a designer can act on each line.
+Problems are reported in one pass as ``FILE:LINE:COL: field.path: what is wrong (what was
+given)`` (``problems.py``), with list items addressed by their name, so a designer can act on
+each line.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from poolpilot.scenario.applicability import inert_settings
+from poolpilot.scenario.located import Place, place_of
 from poolpilot.scenario.paths import named_path, section_fields
+from poolpilot.scenario.problems import Problem, ScenarioError
 from poolpilot.scenario.schema import Scenario
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a scenario, located by file and field path."""
-
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.file}: {self.path}: {self.message}"
-            if self.path
-            else f"{self.file}: {self.message}"
-        )
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+__all__ = ["Problem", "ScenarioError", "validate_data"]
 
 
 def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
@@ -56,6 +37,14 @@ def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
     if isinstance(given, dict | list):
         return msg
     return f"{msg} (given {given!r})"
+
+
+def placed(
+    file: str, path: str, message: str, places: Mapping[str, Place] | None = None
+) -> Problem:
+    """A problem at the place its field was set (its file and line, or ``--set``), if known."""
+    place = place_of(places, path) if places else None
+    return place.problem(path, message) if place else Problem(file, path, message)
 
 
 def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
@@ -212,21 +201,29 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
-def validate_data(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
-    """Validate raw scenario data; raise ScenarioError listing every problem."""
+def validate_data(
+    data: dict[str, Any],
+    file: str = "<scenario>",
+    places: Mapping[str, Place] | None = None,
+) -> Scenario:
+    """Validate raw scenario data; raise ScenarioError listing every problem.
+
+    ``places`` (from `located.load_located`) says where each field was set, so each problem
+    names its file, line and column; without it problems name ``file`` alone.
+    """
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         problems = [
-            Problem(file, named_path(e["loc"], data), _message(e, Scenario))
+            placed(file, named_path(e["loc"], data), _message(e, Scenario), places)
             for e in err.errors(include_url=False)
         ]
         raise ScenarioError(list(dict.fromkeys(problems))) from None
     refs = _reference_problems(scenario)
     if refs:
-        raise ScenarioError([Problem(file, path, msg) for path, msg in refs])
+        raise ScenarioError([placed(file, path, msg, places) for path, msg in refs])
     data_ = scenario.model_dump(mode="json")
-    inert = [Problem(file, i.path, i.rule.problem(data_)) for i in inert_settings(scenario)]
+    inert = [placed(file, i.path, i.rule.problem(data_), places) for i in inert_settings(scenario)]
     if inert:
         raise ScenarioError(inert)
     return scenario

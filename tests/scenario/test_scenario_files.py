@@ -1,0 +1,269 @@
+"""Scenario files are read strictly, and every problem says where it is (issue 17, point 3).
+
+A designer fixes a file from the printed lines alone, so each test checks the whole line:
+``FILE:LINE:COL: field.path: what is wrong (given ...)``, in the file that set the field (a base
+named by ``extends``, or the file itself), or ``FILE: --set PATH: ...`` for an override. The
+files are small and written out here, so the line and column can be checked by eye.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from poolpilot.scenario import (
+    Problem,
+    ScenarioError,
+    load_scenario,
+    preset_dir,
+)
+
+PRESET = "hospital_led_post_acute"
+
+
+def write(folder: Path, text: str, name: str = "f.yaml") -> Path:
+    """A scenario file with exactly this text (line 1 is the first line written here)."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+def lines(source: Path | str, overrides: list[str] | None = None) -> list[str]:
+    """The printed problems of a scenario that must not load."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(source, overrides)
+    assert all(isinstance(p, Problem) for p in info.value.problems)
+    return [str(p) for p in info.value.problems]
+
+
+def one(source: Path | str, overrides: list[str] | None = None) -> str:
+    found = lines(source, overrides)
+    assert len(found) == 1, "\n".join(found)
+    return found[0]
+
+
+# --- keys given twice -----------------------------------------------------------------------
+
+
+def test_a_top_level_key_given_twice_names_both_lines(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        name: first
+        horizon_months: 24
+        name: second
+        """,
+    )
+    assert one(f) == f"{f}:4:1: name: key given twice (lines 2 and 4); the first would be lost"
+
+
+def test_nested_keys_given_twice_are_all_reported_with_both_lines(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        governance:
+          joint_review:
+            enabled: true
+          transparency: 0.5
+          joint_review:
+            enabled: false
+        payers:
+          - name: medicaid
+            annual_contribution: 1000
+            annual_contribution: 2000
+        acute_events:
+          - {{name: readmission, unit_cost: 1, unit_cost: 2}}
+        """,
+    )
+    assert lines(f) == [
+        f"{f}:6:3: governance.joint_review: key given twice (lines 3 and 6); "
+        "the first would be lost",
+        f"{f}:11:5: payers.medicaid.annual_contribution: key given twice (lines 10 and 11); "
+        "the first would be lost",
+        f"{f}:13:39: acute_events.readmission.unit_cost: key given twice (both on line 13); "
+        "the first would be lost",
+    ]
+
+
+def test_a_key_given_twice_in_a_base_names_the_base(tmp_path: Path) -> None:
+    base = write(
+        tmp_path, f"extends: {PRESET}\nbudget:\n  basis: prospective\nbudget: {{}}\n", "b.yaml"
+    )
+    child = write(tmp_path, "extends: b.yaml\nname: child\n", "child.yaml")
+    assert one(child) == (
+        f"{base}:4:1: budget: key given twice (lines 2 and 4); the first would be lost"
+    )
+
+
+def test_keys_a_merge_key_brings_in_are_not_given_twice(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        payers:
+          - &medicaid {{name: medicaid, initial_trust: 0.6}}
+          - {{<<: *medicaid, name: county, annual_contribution: 5000}}
+        """,
+    )
+    county = load_scenario(f).payers[-1]
+    assert (county.name, county.initial_trust, county.annual_contribution) == ("county", 0.6, 5000)
+
+
+# --- where: the file as given, its line and column, the base that set a field ----------------
+
+
+def test_problems_name_the_line_and_column_of_their_field(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        payers:
+          - name: county
+            allowable_uses: [transport]
+        providers:
+          - name: ride_link
+            capacity: 10
+          - {{name: new_clinic, service: nursing_home, capacity: 5}}
+        """,
+    )
+    assert lines(f) == [
+        # a required field that is missing is placed at the item it is missing from
+        f"{f}:3:5: payers.county.annual_contribution: required field is missing",
+    ]
+    f = write(
+        tmp_path,
+        f.read_text().replace("- name: county", "- name: county\n    annual_contribution: 9"),
+    )
+    assert lines(f) == [
+        f"{f}:9:24: providers.new_clinic.service: unknown service 'nursing_home'; services: "
+        "behavioral_follow_up, care_navigation, community_nursing, crisis_response, "
+        "housing_stabilization, peer_support, primary_care, transitional_care, transport",
+    ]
+
+
+def test_a_problem_in_an_extended_base_names_the_base_and_its_line(tmp_path: Path) -> None:
+    base = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        governance:
+          transparency: 1.5
+          coi_controls: 2
+        """,
+        "base.yaml",
+    )
+    child = write(
+        tmp_path,
+        """
+        extends: base.yaml
+        governance:
+          coi_controls: 3
+        horizon_months: 0
+        """,
+        "child.yaml",
+    )
+    assert lines(child) == [
+        f"{child}:4:1: horizon_months: input should be greater than or equal to 1 (given 0)",
+        f"{base}:3:3: governance.transparency: input should be less than or equal to 1 (given 1.5)",
+        f"{child}:3:3: governance.coi_controls: input should be less than or equal to 1 (given 3)",
+    ]
+    fixed = write(
+        tmp_path, "extends: base.yaml\ngovernance: {transparency: 0.5, coi_controls: 0.5}\n"
+    )
+    assert load_scenario(fixed).governance.transparency == 0.5
+
+
+def test_a_relative_path_stays_relative_in_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "designs", f"extends: {PRESET}\nbudget:\n  admin_share: 2\n", "base.yaml")
+    write(tmp_path / "designs", "extends: base.yaml\nname: mine\n", "mine.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert one("designs/mine.yaml") == (
+        "designs/base.yaml:3:3: budget.admin_share: input should be less than or equal to 1 "
+        "(given 2)"
+    )
+
+
+def test_a_preset_is_named_by_its_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(preset_dir().parent)
+    assert one(PRESET, ["horizon_months=0"]) == (
+        f"scenarios/{PRESET}.yaml: --set horizon_months: input should be greater than or equal "
+        "to 1 (given 0)"
+    )
+
+
+def test_a_syntax_error_has_the_same_prefix(tmp_path: Path) -> None:
+    f = write(
+        tmp_path, f"extends: {PRESET}\ngovernance:\n  transparency: 0.5\n joint_review: {{}}\n"
+    )
+    assert one(f) == (
+        f"{f}:4:2: YAML syntax error: expected <block end>, but found '<block mapping start>'"
+    )
+
+
+def test_a_syntax_error_in_a_base_names_the_base(tmp_path: Path) -> None:
+    base = write(tmp_path, "name: [unclosed\n", "base.yaml")
+    child = write(tmp_path, "extends: base.yaml\n", "child.yaml")
+    [problem] = lines(child)
+    assert problem.startswith(f"{base}:2:1: YAML syntax error: ")
+
+
+def test_a_file_that_is_not_a_mapping(tmp_path: Path) -> None:
+    f = write(tmp_path, "- just\n- a list\n")
+    assert one(f) == f"{f}:1:1: a scenario is a mapping of fields (given list)"
+
+
+# --- --set overrides ------------------------------------------------------------------------
+
+
+def test_set_problems_say_set_instead_of_a_line(tmp_path: Path) -> None:
+    f = write(tmp_path, f"extends: {PRESET}\nproviders:\n  - {{name: ride_link, capacity: 10}}\n")
+    assert lines(
+        f,
+        [
+            "providers.ride_link.capacity=-1",
+            "horizon_months",
+        ],
+    ) == [f"{f}: --set horizon_months: cannot set: --set needs path=value (given 'horizon_months')"]
+    assert lines(f, ["providers.ride_link.capacity=-1", "horizon_months=0"]) == [
+        f"{f}: --set horizon_months: input should be greater than or equal to 1 (given 0)",
+        f"{f}: --set providers.ride_link.capacity: input should be greater than or equal to 0 "
+        "(given -1)",
+    ]
+
+
+def test_set_values_are_read_like_the_file(tmp_path: Path) -> None:
+    s = load_scenario(PRESET, ["payers.medicaid.annual_contribution=13e6", "name=yes"])
+    assert s.payers[0].annual_contribution == 13_000_000
+    assert s.name == "yes"
+
+
+# --- YAML 1.2 booleans and numbers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("word", "value"), [("true", True), ("True", True), ("FALSE", False)])
+def test_only_true_and_false_are_booleans(tmp_path: Path, word: str, value: bool) -> None:
+    f = write(tmp_path, f"extends: {PRESET}\ngovernance: {{financial_statements: {word}}}\n")
+    assert load_scenario(f).governance.financial_statements is value
+
+
+def test_whole_numbers_and_exponents_are_numbers(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        horizon_months: 24.0
+        payers: [{{name: medicaid, annual_contribution: 13e6}}]
+        population: {{segments: [{{name: adults_with_smi, size: 1.2E3}}]}}
+        """,
+    )
+    s = load_scenario(f)
+    assert s.horizon_months == 24 and isinstance(s.horizon_months, int)
+    assert s.payers[0].annual_contribution == 13_000_000
+    assert s.population.segments[1].size == 1200
