@@ -267,3 +267,79 @@ def test_whole_numbers_and_exponents_are_numbers(tmp_path: Path) -> None:
     assert s.horizon_months == 24 and isinstance(s.horizon_months, int)
     assert s.payers[0].annual_contribution == 13_000_000
     assert s.population.segments[1].size == 1200
+
+
+# --- values taken as written: a number is a number, a flag is true or false ---------------
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "on", "off", "Yes", "OFF", "y"])
+def test_yes_no_on_off_are_text_and_refused_for_numbers(tmp_path: Path, word: str) -> None:
+    f = write(tmp_path, f"extends: {PRESET}\nhorizon_months: {word}\n")
+    assert one(f) == f"{f}:2:1: horizon_months: must be a whole number (given '{word}', text)"
+    f = write(tmp_path, f"extends: {PRESET}\ngovernance: {{transparency: {word}}}\n")
+    assert one(f) == (f"{f}:2:14: governance.transparency: must be a number (given '{word}', text)")
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "on", "off"])
+def test_yes_no_on_off_are_text_and_refused_for_flags(tmp_path: Path, word: str) -> None:
+    f = write(tmp_path, f"extends: {PRESET}\ngovernance:\n  financial_statements: {word}\n")
+    assert one(f) == (
+        f"{f}:3:3: governance.financial_statements: must be true or false "
+        f"(given '{word}', text; write true or false)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "message"),
+    [
+        (
+            "payers: [{name: medicaid, annual_contribution: '12000000'}]",
+            "payers.medicaid.annual_contribution",
+            "must be a number (given '12000000', text)",
+        ),
+        (
+            "horizon_months: true",
+            "horizon_months",
+            "must be a whole number (given true, a boolean)",
+        ),
+        (
+            "governance: {transparency: false}",
+            "governance.transparency",
+            "must be a number (given false, a boolean)",
+        ),
+        (
+            "governance: {joint_review: {enabled: 1}}",
+            "governance.joint_review.enabled",
+            "must be true or false (given 1, a number)",
+        ),
+        (
+            "governance: {joint_review: {enabled: 'true'}}",
+            "governance.joint_review.enabled",
+            "must be true or false (given 'true', text)",
+        ),
+        (
+            "population: {segments: [{name: adults_with_smi, size: 2.5}]}",
+            "population.segments.adults_with_smi.size",
+            "must be a whole number (given 2.5, a number)",
+        ),
+        (
+            "population: {segments: [{name: adults_with_smi, need: {transport: 'lots'}}]}",
+            "population.segments.adults_with_smi.need.transport",
+            "must be a number (given 'lots', text)",
+        ),
+        ("holder: {name: 7}", "holder.name", "must be text (given 7, a number)"),
+    ],
+)
+def test_values_of_the_wrong_type_say_what_was_given(
+    tmp_path: Path, text: str, path: str, message: str
+) -> None:
+    f = write(tmp_path, f"extends: {PRESET}\n{text}\n")
+    assert one(f).split(": ", 1)[1] == f"{path}: {message}"
+
+
+def test_a_set_value_is_read_like_the_file_and_refused_the_same_way() -> None:
+    [problem] = lines(PRESET, ["governance.financial_statements=yes"])
+    assert problem.endswith(
+        ": --set governance.financial_statements: must be true or false (given 'yes', text; "
+        "write true or false)"
+    )

@@ -2,7 +2,8 @@
 
 Problems are reported in one pass as ``FILE:LINE:COL: field.path: what is wrong (what was
 given)`` (``problems.py``), with list items addressed by their name, so a designer can act on
-each line.
+each line. Values are taken as given (``fields.Section`` is strict), so a wrong type says what
+was given and what it is: ``must be a whole number (given 'yes', text)``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,28 @@ from poolpilot.scenario.schema import Scenario
 
 __all__ = ["Problem", "ScenarioError", "validate_data"]
 
+#: What each kind of value must be, by pydantic's error type in strict mode.
+MUST_BE = {
+    "float_type": "must be a number",
+    "int_type": "must be a whole number",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "finite_number": "must be a finite number",
+}
+
+#: What YAML 1.1 read as booleans and a scenario reads as text (YAML 1.2).
+YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
+
+
+def given(value: Any) -> str:
+    """What was given, and what kind of value it is (``'yes', text``; ``true, a boolean``)."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()}, a boolean"
+    if value is None:
+        return "null"
+    kind = {str: "text", int: "a number", float: "a number", list: "a list", dict: "a mapping"}
+    return f"{value!r}, {kind.get(type(value), type(value).__name__)}"
+
 
 def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
     if err["type"] == "extra_forbidden":
@@ -28,15 +51,20 @@ def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
         close = difflib.get_close_matches(key, section_fields(model, err["loc"]), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown field{hint}"
+    if err["type"] == "missing":
+        return "required field is missing"
+    value = err.get("input")
+    if err["type"] in MUST_BE:
+        hint = ""
+        if err["type"] == "bool_type" and str(value).lower() in YAML11_BOOLEANS:
+            hint = "; write true or false"
+        return f"{MUST_BE[err['type']]} (given {given(value)}{hint})"
     msg = err["msg"]
     msg = msg[0].lower() + msg[1:]
     msg = msg.replace("value error, ", "")
-    if err["type"] == "missing":
-        return "required field is missing"
-    given = err.get("input")
-    if isinstance(given, dict | list):
+    if isinstance(value, dict | list):
         return msg
-    return f"{msg} (given {given!r})"
+    return f"{msg} (given {value!r})"
 
 
 def placed(
