@@ -11,8 +11,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from poolpilot.model import PilotModel
+from poolpilot.model.metrics import compute
 from poolpilot.scenario import (
     Problem,
     ScenarioError,
@@ -343,3 +346,71 @@ def test_a_set_value_is_read_like_the_file_and_refused_the_same_way() -> None:
         ": --set governance.financial_statements: must be true or false (given 'yes', text; "
         "write true or false)"
     )
+
+
+# --- bounds and finite numbers --------------------------------------------------------------
+
+
+def test_a_contribution_of_1e308_is_one_problem_naming_the_field_and_bound(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"extends: {PRESET}\npayers:\n  - {{name: medicaid, annual_contribution: 1.0e308}}\n",
+    )
+    assert one(f) == (
+        f"{f}:3:22: payers.medicaid.annual_contribution: must be at most 1e12 (no pilot is "
+        "larger, and the ledger counts cents exactly only below 9e13; given 1e+308)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "bound"),
+    [
+        ("payers: [{name: medicaid, annual_contribution: 1.5e12}]", "payers.medicaid.annual_contribution", "1e12"),
+        ("services: [{name: transport, unit_cost: 2e12}]", "services.transport.unit_cost", "1e12"),
+        ("fragmentation: {contract_cost: 1e13}", "fragmentation.contract_cost", "1e12"),
+        ("population: {segments: [{name: adults_with_smi, size: 100000001}]}", "population.segments.adults_with_smi.size", "1e8"),
+        ("providers: [{name: bh_clinic, capacity: 2e9}]", "providers.bh_clinic.capacity", "1e9"),
+        ("holder: {own_lines: [{service: transitional_care, capacity: 1e10}]}", "holder.own_lines.transitional_care.capacity", "1e9"),
+        ("population: {segments: [{name: adults_with_smi, need: {transport: 1e7}}]}", "population.segments.adults_with_smi.need.transport", "1e6"),
+    ],
+)  # fmt: skip
+def test_sizes_above_their_bound_name_it_and_say_why(
+    tmp_path: Path, text: str, path: str, bound: str
+) -> None:
+    f = write(tmp_path, f"extends: {PRESET}\n{text}\n")
+    _, field, message = one(f).split(": ", 2)
+    assert field == path
+    assert message.startswith(f"must be at most {bound} (")
+    assert "given " in message
+
+
+def test_the_largest_sizes_allowed_run(tmp_path: Path) -> None:
+    scenario = load_scenario(
+        PRESET,
+        [
+            "payers.medicaid.annual_contribution=1e12",
+            "population.segments.post_acute_adults.size=100000000",
+            "population.segments.post_acute_adults.need.transport=1e6",
+            "providers.ride_link.capacity=1e9",
+            "services.transport.unit_cost=1e12",
+        ],
+    )
+    metrics = compute(PilotModel(scenario, rng=1, months=13).run())
+    assert all(np.isfinite(v) for v in metrics.values())
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (".inf", "must be a finite number (given inf, a number)"),
+        ("-.inf", "must be a finite number (given -inf, a number)"),
+        (".nan", "must be a finite number (given nan, a number)"),
+        ("-5", "input should be greater than or equal to 0 (given -5)"),
+    ],
+)
+def test_infinite_and_negative_money_is_refused(tmp_path: Path, value: str, message: str) -> None:
+    f = write(
+        tmp_path,
+        f"extends: {PRESET}\npayers:\n  - name: medicaid\n    annual_contribution: {value}\n",
+    )
+    assert one(f) == f"{f}:4:5: payers.medicaid.annual_contribution: {message}"

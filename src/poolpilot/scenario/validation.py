@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from poolpilot.scenario.applicability import inert_settings
+from poolpilot.scenario.fields import CAPS
 from poolpilot.scenario.located import Place, place_of
 from poolpilot.scenario.paths import named_path, section_fields
 from poolpilot.scenario.problems import Problem, ScenarioError
@@ -59,6 +60,10 @@ def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
         if err["type"] == "bool_type" and str(value).lower() in YAML11_BOOLEANS:
             hint = "; write true or false"
         return f"{MUST_BE[err['type']]} (given {given(value)}{hint})"
+    bound = (err.get("ctx") or {}).get("le")
+    if err["type"] == "less_than_equal" and bound in CAPS:
+        text, why = CAPS[bound]
+        return f"must be at most {text} ({why}; given {value!r})"
     msg = err["msg"]
     msg = msg[0].lower() + msg[1:]
     msg = msg.replace("value error, ", "")
