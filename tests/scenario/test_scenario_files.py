@@ -9,6 +9,7 @@ files are small and written out here, so the line and column can be checked by e
 from __future__ import annotations
 
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,12 @@ from poolpilot.model.metrics import compute
 from poolpilot.scenario import (
     Problem,
     ScenarioError,
+    ScenarioWarning,
+    list_presets,
     load_scenario,
     preset_dir,
 )
+from tiny import tiny_data
 
 PRESET = "hospital_led_post_acute"
 
@@ -414,3 +418,110 @@ def test_infinite_and_negative_money_is_refused(tmp_path: Path, value: str, mess
         f"extends: {PRESET}\npayers:\n  - name: medicaid\n    annual_contribution: {value}\n",
     )
     assert one(f) == f"{f}:4:5: payers.medicaid.annual_contribution: {message}"
+
+
+# --- cautions: valid, but not what it seems -------------------------------------------------
+
+
+def caught(source: Path | str | dict, overrides: list[str] | None = None) -> list[str]:
+    """The ScenarioWarnings loading gives, as printed (each one line)."""
+    with warnings.catch_warnings(record=True) as found:
+        warnings.simplefilter("always")
+        scenario = load_scenario(source, overrides)
+    assert scenario is not None
+    texts = [str(w.message) for w in found if issubclass(w.category, ScenarioWarning)]
+    assert all("\n" not in t for t in texts)
+    return texts
+
+
+def test_no_money_warns_once_at_the_payers(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        payers:
+          - {{name: medicaid, annual_contribution: 0}}
+          - {{name: medicare_advantage, annual_contribution: 0}}
+        """,
+    )
+    with pytest.warns(ScenarioWarning, match="every contribution is 0: the pool has no money"):
+        load_scenario(f)
+    assert caught(f) == [
+        f"{f}:2:1: payers: every contribution is 0: the pool has no money, so it funds no "
+        "service; providers serve only the unfunded work their own reserves pay for, the rest "
+        "of the need goes unmet, and ratios to the budget (financial_drift, year_end_shock) are "
+        "reported as 0"
+    ]
+
+
+def test_no_people_warns_at_the_segments(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        population:
+          segments:
+            - {{name: post_acute_adults, size: 0}}
+            - {{name: adults_with_smi, size: 0}}
+            - {{name: high_risk_adults, size: 0}}
+        """,
+    )
+    assert caught(f) == [
+        f"{f}:3:3: population.segments: every segment has size 0: there is no need, so nothing "
+        "is delivered, only running costs (administration, contracts) are spent, and every "
+        "share of need (unmet_need_share, equity_gap, demand_mismatch) is reported as 0"
+    ]
+
+
+def test_no_capacity_warns_for_each_line_and_says_who_is_left(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        f"""
+        extends: {PRESET}
+        providers:
+          - {{name: mobile_crisis, capacity: 0}}
+        holder:
+          own_lines:
+            - {{service: transitional_care, capacity: 0}}
+        """,
+    )
+    assert caught(f) == [
+        f"{f}:3:27: providers.mobile_crisis.capacity: 0: no one can deliver crisis_response, "
+        "so the pool pays for none of it and all of its need goes unmet",
+        f"{f}:6:36: holder.own_lines.transitional_care.capacity: 0: it can deliver nothing and "
+        "is paid nothing; transitional_care is left to its other providers",
+    ]
+    with pytest.warns(ScenarioWarning, match=r"--set providers\.mobile_crisis\.capacity: 0"):
+        load_scenario(PRESET, ["providers.mobile_crisis.capacity=0"])
+
+
+def _run(data: dict) -> PilotModel:
+    return PilotModel(load_scenario(data), rng=1).run()
+
+
+def test_what_the_cautions_say_is_what_the_model_does() -> None:
+    """Each caution's text, checked against a run of the tiny pilot."""
+    with pytest.warns(ScenarioWarning, match="no money"):
+        m = _run(tiny_data(payers=[{"name": "medicaid", "annual_contribution": 0}]))
+    r = compute(m)
+    assert m.line_spend[: m.month].sum() == 0  # it funds no service
+    assert m.line_burden[: m.month].sum() > 0  # providers' unfunded work
+    assert r["unmet_need_share"] > 0.5 and r["financial_drift"] == r["year_end_shock"] == 0
+    segments = [{"name": "adults", "size": 0, "need": {"nursing": 1.0}}]
+    with pytest.warns(ScenarioWarning, match="no need"):
+        m = _run(tiny_data(population={"segments": segments}))
+    r = compute(m)
+    assert m.true_need[: m.month].sum() == 0 and m.line_spend[: m.month].sum() == 0
+    assert r["unmet_need_share"] == r["equity_gap"] == r["demand_mismatch"] == 0
+    assert r["total_system_cost"] == pytest.approx(r["running_cost"])  # only running costs
+    with pytest.warns(ScenarioWarning, match="no one can deliver nursing"):
+        m = _run(tiny_data(providers=[{"name": "nurses", "service": "nursing", "capacity": 0}]))
+    assert compute(m)["unmet_need_share"] == 1.0 and m.line_spend[: m.month].sum() == 0
+
+
+def test_every_preset_and_base_validates_without_a_caution() -> None:
+    names = [name for name, _ in list_presets()]
+    bases = [p for p in sorted(preset_dir().glob("_*.yaml"))]
+    assert names and bases
+    for source in [*names, *bases]:
+        assert caught(source) == [], source

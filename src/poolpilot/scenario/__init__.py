@@ -3,6 +3,7 @@
 The lowest stage of the pipeline: it knows nothing of the model, runs or reports.
 """
 
+from poolpilot.scenario.cautions import ScenarioWarning, cautions
 from poolpilot.scenario.loading import (
     content_hash,
     list_presets,
@@ -34,8 +35,10 @@ __all__ = [
     "Problem",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "apply_override",
     "baselines_for",
+    "cautions",
     "content_hash",
     "get_field",
     "list_presets",

@@ -12,12 +12,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from poolpilot.scenario.applicability import after_changes
+from poolpilot.scenario.cautions import ScenarioWarning, cautions
 from poolpilot.scenario.located import (
     WHOLE_VALUES,
     Located,
@@ -206,7 +208,9 @@ def load_scenario(
     """A validated scenario from a file, a preset name or a dict, with ``--set`` overrides.
 
     Problems name the file as given (a preset by its path), with the line and column of the
-    field, in the file that set it; a value from ``--set`` is named as such.
+    field, in the file that set it; a value from ``--set`` is named as such. A scenario that is
+    valid but will not do what it seems to (no money, no people, no capacity) gives a
+    ``ScenarioWarning`` per condition (``cautions.py``).
     """
     places: Places = {}
     if isinstance(source, dict):
@@ -231,7 +235,10 @@ def load_scenario(
             problems.append(Problem(file, path_, f"cannot set: {err.args[0]}", override=True))
     if problems:
         raise ScenarioError(problems)
-    return validate_data(after_changes(data, changed), file, places)
+    scenario = validate_data(after_changes(data, changed), file, places)
+    for caution in cautions(scenario, file, places):
+        warnings.warn(ScenarioWarning(caution), stacklevel=2)
+    return scenario
 
 
 def to_data(scenario: Scenario) -> dict[str, Any]:
