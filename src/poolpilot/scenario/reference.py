@@ -314,8 +314,9 @@ def _intro(items: str) -> str:
      {COMMAND} -->
 
 Every field of a scenario file: its dotted path, type, unit, default and meaning. A scenario
-is YAML data (read with the safe loader). Unknown keys are errors, so a misspelt rule is
-reported instead of silently falling back to its default.
+is YAML data, read strictly. Unknown keys are errors, so a misspelt rule is reported instead
+of silently falling back to its default, and so is a key given twice in one mapping (YAML
+would keep the second and silently drop the first).
 
 - A file may start with `extends: <preset name or path>`: it is merged onto that scenario.
   Lists of named items merge item by item, matched by {items}; other
@@ -328,6 +329,15 @@ reported instead of silently falling back to its default.
   people in a segment {people}, capacity {capacity} units a month, need {need} units per
   person a month (a larger value is a slip, and would make the arithmetic inexact or
   overflow).
+- Values are taken as written (YAML 1.2): only `true` and `false` are booleans (`yes`, `no`,
+  `on` and `off` are text), a number field refuses text and booleans, a flag refuses numbers
+  and text, and a whole number refuses a fraction (`2.5`; `36.0` is 36). `1e6` is a number.
+- Each problem names the file, line and column of the field, in the file that set it (a base
+  named by `extends`, or the file itself): `FILE:LINE:COL: field.path: what is wrong (given
+  ...)`; a value given by `--set PATH=VALUE` is named `FILE: --set PATH: ...`.
+- A valid scenario with no money (every contribution 0), no people (every segment of size 0)
+  or a provider or own line of capacity 0 is accepted with a warning saying what the model
+  will do.
 
 Shared types:
 
