@@ -3,6 +3,7 @@
 The lowest stage of the pipeline: it knows nothing of the model, runs or reports.
 """
 
+from poolpilot.scenario.cautions import ScenarioWarning, cautions
 from poolpilot.scenario.loading import (
     content_hash,
     list_presets,
@@ -11,13 +12,16 @@ from poolpilot.scenario.loading import (
     merge,
     parse_assignment,
     preset_dir,
+    read_located,
     read_yaml,
     resolve,
     to_data,
 )
+from poolpilot.scenario.located import Place, load_located
 from poolpilot.scenario.paths import NAMED_LISTS, apply_override, get_field, set_field
+from poolpilot.scenario.problems import Problem, ScenarioError
 from poolpilot.scenario.schema import Scenario
-from poolpilot.scenario.validation import Problem, ScenarioError, validate_data
+from poolpilot.scenario.validation import validate_data
 from poolpilot.scenario.variants import (
     baselines_for,
     no_pool_variant,
@@ -27,14 +31,18 @@ from poolpilot.scenario.variants import (
 
 __all__ = [
     "NAMED_LISTS",
+    "Place",
     "Problem",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "apply_override",
     "baselines_for",
+    "cautions",
     "content_hash",
     "get_field",
     "list_presets",
+    "load_located",
     "load_scenario",
     "locate",
     "merge",
@@ -42,6 +50,7 @@ __all__ = [
     "parse_assignment",
     "population_key",
     "preset_dir",
+    "read_located",
     "read_yaml",
     "resolve",
     "set_field",

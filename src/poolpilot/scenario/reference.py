@@ -24,7 +24,8 @@ from pydantic_core import PydanticUndefined
 
 from poolpilot.scenario import schema
 from poolpilot.scenario.applicability import TABLE, acts_in
-from poolpilot.scenario.loading import WHOLE_VALUES
+from poolpilot.scenario.fields import CAPS, MAX_CAPACITY, MAX_MONEY, MAX_NEED_RATE, MAX_PEOPLE
+from poolpilot.scenario.located import WHOLE_VALUES
 from poolpilot.scenario.paths import NAMED_LISTS, item_path, section_type, sections
 
 COMMAND = "python -m poolpilot.scenario.reference docs/scenario-reference.md"
@@ -38,6 +39,9 @@ ALIASES: dict[str, Any] = {
     "Money": schema.Money,
     "Fraction": schema.Fraction,
     "Months": schema.Months,
+    "People": schema.People,
+    "Capacity": schema.Capacity,
+    "NeedRate": schema.NeedRate,
     "Name": schema.Name,
 }
 
@@ -127,6 +131,8 @@ def parts(model: type[BaseModel] = schema.Scenario) -> list[Part]:
 
 
 def _number(value: Any) -> str:
+    if value in CAPS:
+        return CAPS[value][0]
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -288,7 +294,9 @@ def _alias_line(name: str) -> str:
         lo, hi = meta["MinLen"].min_length, meta["MaxLen"].max_length
         pattern = next(getattr(m, "pattern", None) for m in info.metadata if hasattr(m, "pattern"))
         return f"- **{name}**: text of {lo} to {hi} characters matching `{pattern}`."
-    return f"- **{name}**: {_with_range(base.__name__, info.metadata)}."
+    bound = next((getattr(m, "le", None) for m in info.metadata if hasattr(m, "le")), None)
+    why = f" ({CAPS[bound][1]})" if bound in CAPS else ""
+    return f"- **{name}**: {_with_range(base.__name__, info.metadata)}{why}."
 
 
 def _intro(items: str) -> str:
@@ -296,6 +304,9 @@ def _intro(items: str) -> str:
     aliases = "\n".join(_alias_line(n) for n in ALIASES)
     sources = ", ".join(SOURCES[:-1]) + f" and {SOURCES[-1]}"
     whole = ", ".join(f"`{key}`" for key in WHOLE_VALUES)
+    money, people, capacity, need = (
+        CAPS[cap][0] for cap in (MAX_MONEY, MAX_PEOPLE, MAX_CAPACITY, MAX_NEED_RATE)
+    )
     return f"""# Scenario reference
 
 <!-- Generated from the schema modules src/poolpilot/scenario/{sources};
@@ -303,8 +314,9 @@ def _intro(items: str) -> str:
      {COMMAND} -->
 
 Every field of a scenario file: its dotted path, type, unit, default and meaning. A scenario
-is YAML data (read with the safe loader). Unknown keys are errors, so a misspelt rule is
-reported instead of silently falling back to its default.
+is YAML data, read strictly. Unknown keys are errors, so a misspelt rule is reported instead
+of silently falling back to its default, and so is a key given twice in one mapping (YAML
+would keep the second and silently drop the first).
 
 - A file may start with `extends: <preset name or path>`: it is merged onto that scenario.
   Lists of named items merge item by item, matched by {items}; other
@@ -313,7 +325,19 @@ reported instead of silently falling back to its default.
   e.g. `payers.medicaid.annual_contribution`; items without a name by position
   (`[0]`).
 - Money is in the scenario's `currency`; rates and shares are fractions in [0, 1]; time is
-  in months. Every number must be finite.
+  in months. Every number must be finite, and sizes are bounded: money at most {money},
+  people in a segment {people}, capacity {capacity} units a month, need {need} units per
+  person a month (a larger value is a slip, and would make the arithmetic inexact or
+  overflow).
+- Values are taken as written (YAML 1.2): only `true` and `false` are booleans (`yes`, `no`,
+  `on` and `off` are text), a number field refuses text and booleans, a flag refuses numbers
+  and text, and a whole number refuses a fraction (`2.5`; `36.0` is 36). `1e6` is a number.
+- Each problem names the file, line and column of the field, in the file that set it (a base
+  named by `extends`, or the file itself): `FILE:LINE:COL: field.path: what is wrong (given
+  ...)`; a value given by `--set PATH=VALUE` is named `FILE: --set PATH: ...`.
+- A valid scenario with no money (every contribution 0), no people (every segment of size 0)
+  or a provider or own line of capacity 0 is accepted with a warning saying what the model
+  will do.
 
 Shared types:
 

@@ -16,7 +16,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from poolpilot.scenario.fields import Fraction, Money, Months, Name, Section
+from poolpilot.scenario.fields import (
+    MAX_MONEY,
+    Capacity,
+    Fraction,
+    Money,
+    Months,
+    Name,
+    NeedRate,
+    People,
+    Section,
+)
 from poolpilot.scenario.governance import (
     Assurance,
     Challenges,
@@ -35,6 +45,7 @@ from poolpilot.scenario.governance import (
 
 __all__ = [
     "Assurance",
+    "Capacity",
     "Challenges",
     "DecisionRights",
     "DecisionRule",
@@ -45,7 +56,9 @@ __all__ = [
     "Money",
     "Months",
     "Name",
+    "NeedRate",
     "Oversight",
+    "People",
     "Reconciliation",
     "SavingsSharing",
     "Section",
@@ -62,7 +75,7 @@ class Shock(Section):
     """A scheduled change in need (a demand shift in one area, a spike in discharge risk)."""
 
     month: int = Field(ge=1, description="first month affected (1 = the first month)")
-    duration_months: int = Field(default=1, ge=1, description="months the shock lasts")
+    duration_months: int = Field(default=1, ge=1, le=600, description="months the shock lasts")
     multiplier: float = Field(ge=0, le=20, description="need is multiplied by this while it lasts")
     services: list[str] = Field(
         default_factory=list, description="services affected; empty means all services"
@@ -73,8 +86,8 @@ class Segment(Section):
     """A group of the served population with its own need profile."""
 
     name: Name = Field(description="segment name, unique")
-    size: int = Field(ge=0, description="people in the segment")
-    need: dict[str, Annotated[float, Field(ge=0)]] = Field(
+    size: People = Field(description="people in the segment")
+    need: dict[str, NeedRate] = Field(
         description="units of each service needed per person per month"
     )
     trend: float = Field(
@@ -145,7 +158,9 @@ class Service(Section):
     kind: Literal["community", "acute"] = Field(
         default="community", description="community service or acute/hospital-based service"
     )
-    unit_cost: float = Field(gt=0, description="cost of one unit of service, in currency units")
+    unit_cost: float = Field(
+        gt=0, le=MAX_MONEY, description="cost of one unit of service, in currency units"
+    )
     averts: str | None = Field(
         default=None, description="the acute event that unmet need for this service raises"
     )
@@ -210,7 +225,7 @@ class OwnLine(Section):
     """A service line the budget holder runs itself (the root of its conflict of interest)."""
 
     service: str = Field(description="the service this line delivers")
-    capacity: float = Field(ge=0, description="units the line can deliver per month")
+    capacity: Capacity = Field(description="units the line can deliver per month")
     base_effort: Fraction = Field(default=1.0, description="share of funded capacity delivered")
 
 
@@ -219,7 +234,7 @@ class Provider(Section):
 
     name: Name = Field(description="provider name, unique among partners")
     service: str = Field(description="the service it delivers")
-    capacity: float = Field(ge=0, description="units it can deliver per month")
+    capacity: Capacity = Field(description="units it can deliver per month")
     initial_trust: Fraction = Field(default=0.7, description="trust in the holder at the start")
     disengage_threshold: Fraction = Field(
         default=0.35, description="below this trust it stops joint work and data sharing"

@@ -1,44 +1,49 @@
 """Validation: every problem in a scenario, one line each, located by file and field path.
 
-Problems are reported in one pass as ``FILE: field.path: what is wrong (what was given)``, with
-list items addressed by their name, so a designer can act on each line.
+Problems are reported in one pass as ``FILE:LINE:COL: field.path: what is wrong (what was
+given)`` (``problems.py``), with list items addressed by their name, so a designer can act on
+each line. Values are taken as given (``fields.Section`` is strict), so a wrong type says what
+was given and what it is: ``must be a whole number (given 'yes', text)``.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from poolpilot.scenario.applicability import inert_settings
+from poolpilot.scenario.fields import CAPS
+from poolpilot.scenario.located import Place, place_of
 from poolpilot.scenario.paths import named_path, section_fields
+from poolpilot.scenario.problems import Problem, ScenarioError
 from poolpilot.scenario.schema import Scenario
 
+__all__ = ["Problem", "ScenarioError", "validate_data"]
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a scenario, located by file and field path."""
+#: What each kind of value must be, by pydantic's error type in strict mode.
+MUST_BE = {
+    "float_type": "must be a number",
+    "int_type": "must be a whole number",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "finite_number": "must be a finite number",
+}
 
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.file}: {self.path}: {self.message}"
-            if self.path
-            else f"{self.file}: {self.message}"
-        )
+#: What YAML 1.1 read as booleans and a scenario reads as text (YAML 1.2).
+YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; ``problems`` lists every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+def given(value: Any) -> str:
+    """What was given, and what kind of value it is (``'yes', text``; ``true, a boolean``)."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()}, a boolean"
+    if value is None:
+        return "null"
+    kind = {str: "text", int: "a number", float: "a number", list: "a list", dict: "a mapping"}
+    return f"{value!r}, {kind.get(type(value), type(value).__name__)}"
 
 
 def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
@@ -47,15 +52,32 @@ def _message(err: dict[str, Any], model: type[BaseModel]) -> str:
         close = difflib.get_close_matches(key, section_fields(model, err["loc"]), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown field{hint}"
+    if err["type"] == "missing":
+        return "required field is missing"
+    value = err.get("input")
+    if err["type"] in MUST_BE:
+        hint = ""
+        if err["type"] == "bool_type" and str(value).lower() in YAML11_BOOLEANS:
+            hint = "; write true or false"
+        return f"{MUST_BE[err['type']]} (given {given(value)}{hint})"
+    bound = (err.get("ctx") or {}).get("le")
+    if err["type"] == "less_than_equal" and bound in CAPS:
+        text, why = CAPS[bound]
+        return f"must be at most {text} ({why}; given {value!r})"
     msg = err["msg"]
     msg = msg[0].lower() + msg[1:]
     msg = msg.replace("value error, ", "")
-    if err["type"] == "missing":
-        return "required field is missing"
-    given = err.get("input")
-    if isinstance(given, dict | list):
+    if isinstance(value, dict | list):
         return msg
-    return f"{msg} (given {given!r})"
+    return f"{msg} (given {value!r})"
+
+
+def placed(
+    file: str, path: str, message: str, places: Mapping[str, Place] | None = None
+) -> Problem:
+    """A problem at the place its field was set (its file and line, or ``--set``), if known."""
+    place = place_of(places, path) if places else None
+    return place.problem(path, message) if place else Problem(file, path, message)
 
 
 def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
@@ -212,21 +234,29 @@ def _reference_problems(s: Scenario) -> list[tuple[str, str]]:
     return problems
 
 
-def validate_data(data: dict[str, Any], file: str = "<scenario>") -> Scenario:
-    """Validate raw scenario data; raise ScenarioError listing every problem."""
+def validate_data(
+    data: dict[str, Any],
+    file: str = "<scenario>",
+    places: Mapping[str, Place] | None = None,
+) -> Scenario:
+    """Validate raw scenario data; raise ScenarioError listing every problem.
+
+    ``places`` (from `located.load_located`) says where each field was set, so each problem
+    names its file, line and column; without it problems name ``file`` alone.
+    """
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         problems = [
-            Problem(file, named_path(e["loc"], data), _message(e, Scenario))
+            placed(file, named_path(e["loc"], data), _message(e, Scenario), places)
             for e in err.errors(include_url=False)
         ]
         raise ScenarioError(list(dict.fromkeys(problems))) from None
     refs = _reference_problems(scenario)
     if refs:
-        raise ScenarioError([Problem(file, path, msg) for path, msg in refs])
+        raise ScenarioError([placed(file, path, msg, places) for path, msg in refs])
     data_ = scenario.model_dump(mode="json")
-    inert = [Problem(file, i.path, i.rule.problem(data_)) for i in inert_settings(scenario)]
+    inert = [placed(file, i.path, i.rule.problem(data_), places) for i in inert_settings(scenario)]
     if inert:
         raise ScenarioError(inert)
     return scenario
