@@ -342,6 +342,3 @@ COMMANDS = {
     "report": cmd_report,
     "sensitivity": cmd_sensitivity,
 }
-
-if __name__ == "__main__":
-    sys.exit(main())
