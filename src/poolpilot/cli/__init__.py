@@ -1,38 +1,96 @@
 """The command line: ``poolpilot list | validate | show | run | compare | sensitivity | report``.
 
-Exit codes: 0 success, 2 bad input (one line per problem: ``FILE: field.path: what is wrong``),
-1 anything else (including a study in which some runs failed).
+Exit codes: 0 success, 2 bad input (one line per problem: ``FILE: field.path: what is wrong``,
+or ``poolpilot run: error: argument --seed: ...`` for an option), 130 interrupted, 1 anything
+else (a study in which some runs failed, or a bug: one line, and the traceback with
+``POOLPILOT_DEBUG=1``). Every option is checked before any run starts (`checks`); after
+``run`` and ``compare`` a short table of the designs goes to stdout (`summary`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shlex
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from poolpilot import scenario as _scenario
 from poolpilot._version import __version__
+from poolpilot.cli import checks
+from poolpilot.cli.checks import BAD_INPUT, INTERRUPTED, one_line
 from poolpilot.scenario import (
     ScenarioError,
     content_hash,
     list_presets,
     load_scenario,
-    parse_assignment,
     to_data,
 )
 
-BAD_INPUT = 2
+#: Warnings a designer should read (a scenario setting that has no effect, say); the scenario
+#: stage defines it (None before it does).
+ScenarioWarning: type[Warning] | None = getattr(_scenario, "ScenarioWarning", None)
+
+EXECUTORS = ["serial", "process", "dask"]
+
+
+def _add_execution_options(p: argparse.ArgumentParser) -> None:
+    """Where runs go and what happens to the results folder: shared by every study command."""
+    p.add_argument(
+        "--out", type=checks.out_folder, default=None, help="results folder (default results/NAME)"
+    )
+    p.add_argument(
+        "--workers", type=checks.count, default=None, help="worker processes (default: cores)"
+    )
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=None,
+        help="where runs execute (default: a local process pool)",
+    )
+    p.add_argument(
+        "--scheduler",
+        type=checks.scheduler_address,
+        default=None,
+        metavar="ADDRESS",
+        help="send runs to an existing Dask cluster (tcp://HOST:PORT)",
+    )
+    p.add_argument(
+        "--scheduler-timeout",
+        type=checks.seconds,
+        default=None,
+        metavar="SECONDS",
+        help=f"how long to wait for --scheduler to answer (default "
+        f"{checks.DEFAULT_SCHEDULER_TIMEOUT:g})",
+    )
+    folder = p.add_mutually_exclusive_group()
+    folder.add_argument(
+        "--resume", action="store_true", help="run only the runs missing from --out"
+    )
+    folder.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results in --out (only a folder poolpilot wrote)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def _add_study_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--replicates", type=int, default=10, help="runs per design (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="study seed (default 0)")
-    p.add_argument("--months", type=int, default=None, help="override the horizon")
+    p.add_argument(
+        "--replicates", type=checks.count, default=10, help="runs per design (default 10)"
+    )
+    p.add_argument("--seed", type=checks.seed, default=0, help="study seed (default 0)")
+    p.add_argument("--months", type=checks.count, default=None, help="override the horizon")
     p.add_argument(
         "--set",
         dest="overrides",
+        type=checks.assignment,
         action="append",
         default=[],
         metavar="PATH=VALUE",
@@ -40,6 +98,7 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--vary",
+        type=checks.field_values,
         action="append",
         default=[],
         metavar="PATH=V1,V2,...",
@@ -47,41 +106,38 @@ def _add_study_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--grid",
+        type=checks.field_values,
         action="append",
         default=[],
         metavar="PATH=V1,V2,...",
         help="run every combination of the listed values of these fields; repeatable",
     )
     p.add_argument(
-        "--lhs", type=int, default=None, metavar="N", help="N Latin hypercube points over --range"
+        "--lhs",
+        type=checks.count,
+        default=None,
+        metavar="N",
+        help="N Latin hypercube points over --range",
     )
     p.add_argument(
         "--range",
         dest="ranges",
+        type=checks.field_range,
         action="append",
         default=[],
         metavar="PATH=LOW,HIGH",
         help="a numeric field's range for --lhs; repeatable",
     )
-    p.add_argument("--out", type=Path, default=None, help="results folder (default results/NAME)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-    p.add_argument(
-        "--executor",
-        choices=["serial", "process", "dask"],
-        default=None,
-        help="where runs execute (default: a local process pool)",
-    )
-    p.add_argument(
-        "--scheduler", default=None, metavar="ADDRESS", help="send runs to an existing Dask cluster"
-    )
-    p.add_argument("--resume", action="store_true", help="run only the runs missing from --out")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_execution_options(p)
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    """The command line's parser; every error it finds is one line and exit 2."""
+    p = checks.OneLineParser(
         prog="poolpilot",
         description="Simulate pooled-budget integrated funding pilots and compare their designs.",
+        epilog="Exit codes: 0 success, 2 bad input (one line per problem), 1 failed runs or an "
+        "internal error (POOLPILOT_DEBUG=1 shows its traceback), 130 interrupted.",
     )
     p.add_argument("--version", action="version", version=f"poolpilot {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -94,7 +150,14 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="print the resolved scenario (after extends and --set)")
     s.add_argument("scenario", metavar="SCENARIO")
-    s.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    s.add_argument(
+        "--set",
+        dest="overrides",
+        type=checks.assignment,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+    )
 
     s = sub.add_parser("run", help="run one design over replicates into a results folder")
     s.add_argument("scenario", metavar="SCENARIO", help="a scenario file or a preset name")
@@ -115,7 +178,7 @@ def parser() -> argparse.ArgumentParser:
     _add_study_options(s)
 
     s = sub.add_parser("report", help="(re)write DIR/report.html from a results folder")
-    s.add_argument("folder", type=Path, metavar="DIR")
+    s.add_argument("folder", type=checks.results_folder, metavar="DIR")
 
     s = sub.add_parser(
         "sensitivity",
@@ -130,16 +193,17 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--samples",
-        type=int,
+        type=checks.count,
         default=None,
         metavar="N",
         help="sobol base points (a power of two; default 256), morris trajectories (20), "
         "eFAST points per parameter (128) or Latin hypercube rows (512)",
     )
-    s.add_argument("--replicates", type=int, default=1, help="runs per point (default 1)")
-    s.add_argument("--metrics", nargs="+", default=None, metavar="METRIC")
+    s.add_argument("--replicates", type=checks.count, default=1, help="runs per point (default 1)")
+    s.add_argument("--metrics", type=checks.metric, nargs="+", default=None, metavar="METRIC")
     s.add_argument(
         "--param",
+        type=checks.sensitivity_parameter,
         action="append",
         default=[],
         metavar="PATH=SPEC",
@@ -147,30 +211,78 @@ def parser() -> argparse.ArgumentParser:
         "scenario's sensitivity: parameters; repeatable",
     )
     s.add_argument(
-        "--group", action="append", default=[], metavar="PATH=NAME", help="group a parameter"
+        "--group",
+        type=checks.group,
+        action="append",
+        default=[],
+        metavar="PATH=NAME",
+        help="group a parameter",
     )
-    s.add_argument("--seed", type=int, default=0, help="sampler, study and bootstrap seed")
-    s.add_argument("--months", type=int, default=None, help="override the horizon")
-    s.add_argument("--out", type=Path, default=None, help="results folder")
-    s.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
-    s.add_argument("--executor", choices=["serial", "process", "dask"], default=None)
-    s.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask cluster")
-    s.add_argument("--resume", action="store_true", help="run only the runs missing from --out")
-    s.add_argument("--quiet", action="store_true", help="no progress output")
+    s.add_argument("--seed", type=checks.seed, default=0, help="sampler, study and bootstrap seed")
+    s.add_argument("--months", type=checks.count, default=None, help="override the horizon")
+    _add_execution_options(s)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Run one command and return its exit code, whatever happens (also for a parser error,
+    ``--help`` and ``--version``, which argparse ends with SystemExit)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        return COMMANDS[args.command](args)
-    except ScenarioError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        return BAD_INPUT
-    except ValueError as err:
-        print(f"poolpilot: {err}", file=sys.stderr)
-        return BAD_INPUT
+        args = parser().parse_args(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else BAD_INPUT if stop.code else 0
+    args.argv = argv
+    with _warnings_on_one_line():
+        try:
+            if args.command in STUDIES:
+                checks.check_study(args)
+            return COMMANDS[args.command](args)
+        except BrokenPipeError:
+            # the reader went away (``poolpilot list | head``): nothing more to say to it
+            with contextlib.suppress(Exception):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except Exception as exc:
+            lines, code = checks.failure(exc, checks.sources(args), f"poolpilot {args.command}")
+        except KeyboardInterrupt as exc:
+            lines, code = checks.failure(exc)
+    for line in lines:
+        print(line, file=sys.stderr)
+    return code
+
+
+@contextlib.contextmanager
+def _warnings_on_one_line() -> Iterator[None]:
+    """Warnings as ``poolpilot: warning: ...`` lines, without Python's file and source line."""
+    original = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
+        text = one_line(str(message))
+        if ScenarioWarning is None or not issubclass(category, ScenarioWarning):
+            text = f"{category.__name__}: {text}"
+        print(f"poolpilot: warning: {text}", file=sys.stderr)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
+
+
+@contextlib.contextmanager
+def _library_warnings_hidden() -> Iterator[None]:
+    """No warnings from the plotting and table libraries while figures and the report are made.
+
+    Their deprecation notices and font or layout remarks are for poolpilot's developers (the
+    test suite shows them), not for a designer reading the terminal; a scenario warning still
+    shows.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if ScenarioWarning is not None:
+            warnings.simplefilter("default", ScenarioWarning)
+        yield
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -191,8 +303,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             load_scenario(file)
         except ScenarioError as err:
             bad += 1
-            for problem in err.problems:
-                print(problem, file=sys.stderr)
+            for line in checks.problem_lines(err):
+                print(line, file=sys.stderr)
         else:
             print(f"{file}: ok")
     return BAD_INPUT if bad else 0
@@ -205,70 +317,96 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _values(items: list[str], flag: str) -> dict[str, list[Any]]:
-    """``path=v1,v2`` options as path -> values (each value read as YAML)."""
-    out = {}
-    for item in items:
-        path, raw = item.split("=", 1) if "=" in item else (item, "")
-        if not raw:
-            raise ValueError(f"{flag} needs path=v1,v2,... (given {item!r})")
-        out[path] = [parse_assignment(f"x={v}")[1] for v in raw.split(",")]
-    return out
+def _command(args: argparse.Namespace) -> str:
+    """The command as typed, for the manifest (quoted so it can be pasted back)."""
+    return shlex.join(["poolpilot", *args.argv])
 
 
-def _ranges(items: list[str]) -> dict[str, tuple[float, float]]:
-    out = {}
-    for path, values in _values(items, "--range").items():
-        if len(values) != 2 or not all(isinstance(v, int | float) for v in values):
-            raise ValueError(f"--range needs path=low,high with two numbers (given {values!r})")
-        out[path] = (float(values[0]), float(values[1]))
-    return out
+def _executor(args: argparse.Namespace) -> str | None:
+    """``--executor``; Dask whenever ``--scheduler`` is given (``--workers 1`` alone would
+    otherwise choose the serial executor, which has no scheduler)."""
+    return "dask" if args.scheduler is not None else args.executor
+
+
+def _scheduler(args: argparse.Namespace) -> Any:
+    """``--scheduler`` with its ``--scheduler-timeout``, for the executors."""
+    if args.scheduler is None:
+        return None
+    from poolpilot.runs.executors import Scheduler
+
+    timeout = args.scheduler_timeout or checks.DEFAULT_SCHEDULER_TIMEOUT
+    return Scheduler(args.scheduler, timeout)
+
+
+@contextlib.contextmanager
+def _scheduler_named() -> Iterator[None]:
+    """An unreachable scheduler is the ``--scheduler`` option's problem: say so."""
+    from poolpilot.runs.executors import SchedulerUnreachable
+
+    try:
+        yield
+    except SchedulerUnreachable as err:
+        raise ValueError(f"--scheduler {err.address}: {err.problem}") from None
+
+
+def _folder_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--resume`` and ``--overwrite``; ``overwrite`` only when asked for (the studies layer
+    takes it from the results-folder work on)."""
+    options: dict[str, Any] = {"resume": args.resume}
+    if args.overwrite:
+        options["overwrite"] = True
+    return options
 
 
 def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int:
+    from poolpilot.cli.summary import study_summary
     from poolpilot.runs import study
 
-    options = dict(
+    options: dict[str, Any] = dict(
         replicates=args.replicates,
         seed=args.seed,
         months=args.months,
         overrides=args.overrides,
         workers=args.workers,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        resume=args.resume,
+        executor=_executor(args),
+        scheduler=_scheduler(args),
         progress="none" if args.quiet else "auto",
-        command=" ".join(["poolpilot", *sys.argv[1:]]),
+        command=_command(args),
+        vary=dict(args.vary) or None,
+        grid=dict(args.grid) or None,
+        **_folder_options(args),
     )
-    options["vary"] = _values(args.vary, "--vary") or None
-    options["grid"] = _values(args.grid, "--grid") or None
     if args.lhs is not None:
-        if not args.ranges:
-            raise ValueError("--lhs needs at least one --range path=low,high")
-        options["lhs"], options["ranges"] = args.lhs, _ranges(args.ranges)
+        options["lhs"], options["ranges"] = args.lhs, dict(args.ranges)
     name = "compare" if compare else Path(scenarios[0]).stem
     options["out"] = args.out or Path("results") / name
-    if compare:
-        baselines = {"baseline": not args.no_baseline, "ideal_baseline": args.ideal_baseline}
-        result = study.compare(scenarios, **baselines, **options)
-    else:
-        result = study.run(scenarios[0], **options)
-    _write_report(result.folder)
+    with _scheduler_named():
+        if compare:
+            baselines = {"baseline": not args.no_baseline, "ideal_baseline": args.ideal_baseline}
+            result = study.compare(scenarios, **baselines, **options)
+        else:
+            result = study.run(scenarios[0], **options)
+    _write_report(result.folder, args.quiet)
     summary = result.summary
     if not args.quiet or summary.failed or summary.interrupted:
         print(summary, file=sys.stderr)
+    if not args.quiet:
+        print(study_summary(result.runs, result.folder))
     print(f"results: {result.folder}")
     if summary.interrupted:
-        return 130
+        return INTERRUPTED
     return 1 if summary.failed else 0
 
 
-def _write_report(folder: Path | None) -> Path | None:
-    try:
-        from poolpilot import report
-    except ImportError:  # the report module arrives with its own issue
+def _write_report(folder: Path | None, quiet: bool = False) -> Path | None:
+    from poolpilot import report
+
+    if folder is None:
         return None
-    return report.write_report(folder) if folder else None
+    if not quiet:
+        print("writing the report ...", file=sys.stderr, flush=True)
+    with _library_warnings_hidden():
+        return report.write_report(folder)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -280,12 +418,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    if not (args.folder / "runs.parquet").exists():
-        raise ValueError(f"{args.folder}: not a results folder (no runs.parquet)")
     path = _write_report(args.folder)
-    if path is None:
-        print("poolpilot: the report module is not available in this version", file=sys.stderr)
-        return 1
     print(f"report: {path}")
     return 0
 
@@ -296,28 +429,29 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     parameters, groups = sensitivity.parse_options(args.param, args.group)
     out = args.out or Path("results") / f"{Path(args.scenario).stem}-sensitivity"
     try:
-        result = sensitivity.analyze_scenario(
-            args.scenario,
-            method=args.method,
-            samples=args.samples,
-            replicates=args.replicates,
-            metrics=args.metrics,
-            parameters=parameters,
-            seed=args.seed,
-            out=out,
-            workers=args.workers,
-            executor=args.executor,
-            resume=args.resume,
-            progress="none" if args.quiet else "auto",
-            months=args.months,
-            groups=groups,
-            scheduler=args.scheduler,
-            command=" ".join(["poolpilot", *sys.argv[1:]]),
-        )
+        with _scheduler_named(), _library_warnings_hidden():
+            result = sensitivity.analyze_scenario(
+                args.scenario,
+                method=args.method,
+                samples=args.samples,
+                replicates=args.replicates,
+                metrics=args.metrics,
+                parameters=parameters,
+                seed=args.seed,
+                out=out,
+                workers=args.workers,
+                executor=_executor(args),
+                progress="none" if args.quiet else "auto",
+                months=args.months,
+                groups=groups,
+                scheduler=_scheduler(args),
+                command=_command(args),
+                **_folder_options(args),
+            )
     except sensitivity.IncompleteStudyError as err:
-        print(f"poolpilot: {err}", file=sys.stderr)
-        return 130 if err.summary.interrupted else 1
-    _write_report(result.folder)  # the analysis stage writes no report: it comes after it
+        print(f"poolpilot: {one_line(str(err))}", file=sys.stderr)
+        return INTERRUPTED if err.summary.interrupted else 1
+    _write_report(result.folder, args.quiet)  # the analysis writes no report: it comes after
     if not args.quiet:
         print(result.summary, file=sys.stderr)
         ranked = result.ranking.dropna(subset=["rank"])
@@ -342,3 +476,5 @@ COMMANDS = {
     "report": cmd_report,
     "sensitivity": cmd_sensitivity,
 }
+#: The commands that run a study (their options are checked together before it starts).
+STUDIES = ("run", "compare", "sensitivity")
