@@ -52,7 +52,8 @@ def flag(*words: str, named: str | tuple[str, ...]) -> Case:
 
 
 FILES = {
-    "yaml-syntax-error": ("name: [unclosed\n", ("YAML syntax error", "line 2")),
+    # the line as "line 2, column 1" or as FILE:2:1 (the yaml branch's form)
+    "yaml-syntax-error": ("name: [unclosed\n", ("YAML syntax error", re.compile(r"line 2|:2:\d"))),
     "unknown-field": (
         HEAD + "governance: {transparancy: 0.5}\n",
         ("governance.transparancy", "did you mean 'transparency'"),
