@@ -16,6 +16,7 @@ whatever a command raises is turned into lines and an exit code by `failure`:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import math
 import os
@@ -323,7 +324,7 @@ def _with_presets(problem: Problem) -> Problem:
     named = re.search(r"cannot extend '([^']+)'", problem.message)
     name = named[1] if named else problem.file
     hint = _hint(Path(name).stem, [preset for preset, _ in list_presets()])
-    return Problem(problem.file, problem.path, problem.message + hint) if hint else problem
+    return dataclasses.replace(problem, message=problem.message + hint) if hint else problem
 
 
 def failure(
