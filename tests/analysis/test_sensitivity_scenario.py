@@ -1,4 +1,4 @@
-"""Sensitivity analysis of scenarios: the studies layer as runner, the outputs and the CLI.
+"""Sensitivity analysis of scenarios: the studies layer as runner, and the outputs.
 
 Real runs use the reference scenario at 12 months and small designs (these tests check the
 plumbing, not the indices' values); the agreement with `analyze_function` uses a toy model in
@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from poolpilot import cli
 from poolpilot.analysis import sensitivity as sa
 from poolpilot.model.metrics import METRICS
 from poolpilot.model.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult
@@ -273,67 +272,6 @@ def test_scenario_path_agrees_with_analyze_function(tmp_path, monkeypatch, metho
     expected = sa.analyze_function(func, sa.scenario_problem(found), method, samples, seed=5)
     pd.testing.assert_frame_equal(result.indices, expected)
     assert result.indices["value"].notna().all()
-
-
-# --- the command line -------------------------------------------------------------------------
-
-
-def _cli(tmp_path, *extra):
-    return cli.main(
-        [
-            "sensitivity",
-            SCENARIO,
-            "--months",
-            "6",
-            "--workers",
-            "1",
-            "--quiet",
-            "--out",
-            str(tmp_path / "cli"),
-            "--param",
-            "governance.challenges.rights=none|informal|formal",
-            "--param",
-            "holder.planning_cycle_months=1,6",
-            "--group",
-            "holder.planning_cycle_months=cadence",
-            *extra,
-        ]
-    )
-
-
-def test_cli_runs_a_tiny_study_then_writes_the_report(tmp_path, capsys, monkeypatch):
-    from poolpilot import report
-
-    written = []
-
-    def write_report(folder):
-        # the analysis is finished when the report is asked for
-        assert (folder / "indices.parquet").exists()
-        written.append(folder)
-
-    # the report is tested on its own; here only that the command asks for it, after
-    monkeypatch.setattr(report, "write_report", write_report)
-    assert _cli(tmp_path, "--samples", "4", "--metrics", "trust_final_mean") == 0
-    assert "results:" in capsys.readouterr().out
-    assert written == [tmp_path / "cli"]
-    indices = pd.read_csv(tmp_path / "cli" / "indices.csv")
-    assert set(indices["parameter"]) == {"governance.challenges.rights", "cadence"}
-
-
-@pytest.mark.parametrize(
-    ("extra", "expected"),
-    [
-        (["--samples", "4", "--metrics", "trust_final_mean", "no_such_metric"], "no_such_metric"),
-        (["--samples", "6"], "power of two"),
-        (["--samples", "4", "--param", "trust.gain_rate=0.5,3"], "3.0 refused"),
-        (["--param", "trust.gain_rate"], "expected path=lo,hi"),
-    ],
-)
-def test_cli_bad_input_exits_2(tmp_path, capsys, extra, expected):
-    assert _cli(tmp_path, *extra) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and expected in err[0], err
-    assert not (tmp_path / "cli").exists()
 
 
 def test_every_metric_by_default():

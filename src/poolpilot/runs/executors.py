@@ -18,6 +18,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -41,6 +43,11 @@ Progress = Literal["auto", "bar", "lines", "none"]
 ERRORS_QUOTED = 5
 #: Largest default chunk: big enough to amortise task overhead, small enough to lose little.
 MAX_CHUNK = 50
+#: Seconds to wait for an existing Dask scheduler to answer before giving up on it.
+CONNECT_TIMEOUT = 10.0
+#: Most bytes a scheduler's first message (its handshake, a few hundred bytes) may announce: a
+#: server that announces more does not speak Dask, and reading it would exhaust memory.
+HANDSHAKE_MAX_BYTES = 1 << 20
 
 
 @dataclass
@@ -74,6 +81,28 @@ class StudySummary:
         return text
 
 
+@dataclass(frozen=True)
+class Scheduler:
+    """An existing Dask cluster by its scheduler's address (``scheduler=`` takes either), and
+    how many seconds to wait for it to answer."""
+
+    address: str
+    timeout: float = CONNECT_TIMEOUT
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class SchedulerUnreachable(ValueError):
+    """No Dask scheduler answered at an address in time: a wrong address, not a failed study."""
+
+    def __init__(self, address: str, timeout: float, reason: str):
+        self.address, self.timeout, self.reason = address, timeout, reason
+        #: What went wrong, without the address.
+        self.problem = f"no Dask scheduler answered within {timeout:g} s ({reason})"
+        super().__init__(f"scheduler {address}: {self.problem}")
+
+
 def execute(
     specs: Iterable[RunSpec],
     run_fn: RunFunction,
@@ -81,7 +110,7 @@ def execute(
     *,
     executor: ExecutorName | Executor | None = None,
     workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler: str | Scheduler | None = None,
     chunk_size: int | None = None,
     resume: bool = False,
     progress: Progress = "auto",
@@ -89,8 +118,8 @@ def execute(
     """Run a study and save every run to ``store``; return what happened.
 
     ``executor`` defaults to a local process pool of ``workers`` (default: all cores), or to
-    Dask when a ``scheduler`` address is given. Results are the same whatever the executor,
-    worker count and chunk size. With ``resume=True`` runs already in the store are skipped;
+    Dask when a ``scheduler`` address (or `Scheduler`) is given. Results are the same whatever
+    the executor, worker count and chunk size. With ``resume=True`` runs already in the store are skipped;
     without it, a store that already holds runs is refused rather than mixed into. Ctrl-C
     saves the finished chunks and returns with ``interrupted=True``.
     """
@@ -308,7 +337,9 @@ class _Pool:
 
 
 def _open_pool(
-    executor: ExecutorName | Executor | None, workers: int | None, scheduler: str | None
+    executor: ExecutorName | Executor | None,
+    workers: int | None,
+    scheduler: str | Scheduler | None,
 ) -> _Pool:
     if scheduler is not None and executor not in (None, "dask"):
         raise ValueError(f"scheduler= is for the dask executor, not {executor!r}")
@@ -352,7 +383,7 @@ def _process_pool(workers: int) -> _Pool:
     return _Pool(pool, workers, f"{workers} processes", close)
 
 
-def _dask_pool(workers: int | None, scheduler: str | None) -> _Pool:
+def _dask_pool(workers: int | None, scheduler: str | Scheduler | None) -> _Pool:
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
@@ -375,7 +406,9 @@ def _dask_pool(workers: int | None, scheduler: str | None) -> _Pool:
                 )
                 client = Client(cluster)
         else:
-            client = Client(scheduler)
+            client = _connect(
+                scheduler if isinstance(scheduler, Scheduler) else Scheduler(scheduler)
+            )
     except BaseException:
         if client is not None:
             client.close()
@@ -396,6 +429,94 @@ def _dask_pool(workers: int | None, scheduler: str | None) -> _Pool:
 
     where = "local dask cluster" if cluster is not None else f"dask at {scheduler}"
     return _Pool(pool, count, f"{where}, {count} workers", close)
+
+
+def _connect(scheduler: Scheduler) -> Any:
+    """A ``distributed.Client`` of an existing cluster, or `SchedulerUnreachable` in time.
+
+    ``Client(address)`` alone waits 30 s on a closed port, and on a server that speaks another
+    protocol (an HTTP port) it reads the reply as a message length and asks for exabytes. So a
+    TCP address is first probed with a plain socket: a scheduler greets each connection with
+    its handshake, whose announced length must be small (nothing is sent, so a server waiting
+    for a request stays silent until the deadline). The client then connects in a daemon
+    thread joined with what is left of the timeout, so nothing can hang past it. The probe
+    shows in the scheduler's log as a connection closed before its handshake.
+    """
+    from distributed import Client
+
+    deadline = time.monotonic() + scheduler.timeout
+    address = scheduler.address
+    if "://" not in address or address.startswith("tcp://"):
+        _probe(scheduler, deadline)
+    lock = threading.Lock()
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            client = Client(address, timeout=max(1.0, deadline - time.monotonic()))
+        except BaseException as exc:  # reported by the caller, in its thread
+            outcome["error"] = exc
+            return
+        with lock:
+            if outcome.get("abandoned"):
+                client.close()
+            else:
+                outcome["client"] = client
+
+    thread = threading.Thread(target=connect, name="poolpilot-dask-connect", daemon=True)
+    thread.start()
+    thread.join(max(0.0, deadline - time.monotonic()))
+    with lock:
+        if "client" in outcome:
+            return outcome["client"]
+        outcome["abandoned"] = True
+    error = outcome.get("error")
+    if error is None:
+        raise SchedulerUnreachable(address, scheduler.timeout, "no answer to the Dask handshake")
+    reason = str(error) if isinstance(error, OSError) else f"{type(error).__name__}: {error}"
+    raise SchedulerUnreachable(address, scheduler.timeout, reason.splitlines()[0]) from None
+
+
+def _probe(scheduler: Scheduler, deadline: float) -> None:
+    """Wait until the address greets a connection as a Dask scheduler does, or raise.
+
+    A refused connection is tried again until the deadline: a scheduler may be starting.
+    """
+    host, _, port = scheduler.address.removeprefix("tcp://").rpartition(":")
+
+    def unreachable(reason: str) -> SchedulerUnreachable:
+        return SchedulerUnreachable(scheduler.address, scheduler.timeout, reason)
+
+    if not port.isdigit():
+        raise unreachable("no port in the address")
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise unreachable("connection refused")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=left) as sock:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                header = b""
+                while len(header) < 8:
+                    received = sock.recv(8 - len(header))
+                    if not received:
+                        raise unreachable("the connection was closed without a Dask handshake")
+                    header += received
+        except ConnectionRefusedError:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+            continue
+        except socket.gaierror:
+            raise unreachable(f"unknown host {host}") from None
+        except TimeoutError:
+            raise unreachable(
+                "something accepted the connection but sent no Dask handshake"
+            ) from None
+        except OSError as exc:
+            raise unreachable((exc.strerror or str(exc)).lower()) from None
+        (length,) = struct.unpack("Q", header)  # the frame length Dask's TCP comm sends first
+        if not 0 < length <= HANDSHAKE_MAX_BYTES:
+            raise unreachable("something answered, but not in the Dask protocol")
+        return
 
 
 # -- progress -----------------------------------------------------------------------------
