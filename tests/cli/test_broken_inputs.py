@@ -5,9 +5,6 @@ the field at fault, and no traceback; a ``run`` must stop before any run starts 
 runs.parquet in its --out). The processes of the selected cases start together, a few at a
 time, when the first case asks for its outcome: each pays a Python start-up and an import of
 Mesa, and one after another they would take minutes.
-
-Cases marked ``YAML_BRANCH`` need the strict scenario reader of the yaml branch; remove the mark
-once it is merged.
 """
 
 from __future__ import annotations
@@ -29,7 +26,6 @@ PRESET = "hospital_led_post_acute"
 QUICK = ("--months", "3", "--replicates", "1", "--workers", "1", "--out", "out")
 VALIDATE = ("validate", "scenario.yaml")
 RUN = ("run", "scenario.yaml", *QUICK)
-YAML_BRANCH = pytest.mark.xfail(strict=True, reason="needs the yaml branch")
 
 #: The start of a scenario file that is valid as it stands; each file case adds one mistake.
 HEAD = "extends: hospital_led_post_acute\nname: my_pilot\n"
@@ -52,8 +48,7 @@ def flag(*words: str, named: str | tuple[str, ...]) -> Case:
 
 
 FILES = {
-    # the line as "line 2, column 1" or as FILE:2:1 (the yaml branch's form)
-    "yaml-syntax-error": ("name: [unclosed\n", ("YAML syntax error", re.compile(r"line 2|:2:\d"))),
+    "yaml-syntax-error": ("name: [unclosed\n", ("YAML syntax error", re.compile(r":2:\d+:"))),
     "unknown-field": (
         HEAD + "governance: {transparancy: 0.5}\n",
         ("governance.transparancy", "did you mean 'transparency'"),
@@ -95,7 +90,6 @@ FILES = {
         ("annual_contribution",),
     ),
 }
-NEEDS_YAML_BRANCH = {"duplicate-key", "yes-for-a-number", "huge-contribution"}
 RUN_FILES = ["unknown-field", "extends-a-missing-file", "huge-contribution"]
 
 CASES: dict[str, Case] = {
@@ -177,12 +171,7 @@ CASES: dict[str, Case] = {
 }
 
 
-def _marks(name: str) -> list[pytest.MarkDecorator]:
-    base = name.removeprefix("validate-").removeprefix("run-")
-    return [YAML_BRANCH] if base in NEEDS_YAML_BRANCH else []
-
-
-PARAMS = [pytest.param(name, id=name, marks=_marks(name)) for name in CASES]
+PARAMS = [pytest.param(name, id=name) for name in CASES]
 
 
 def _launch(name: str, folder: Path) -> subprocess.CompletedProcess[str]:

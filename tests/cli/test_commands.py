@@ -6,7 +6,6 @@ terminal summary, the failure lines and the options the command line adds on top
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import subprocess
@@ -356,7 +355,8 @@ def test_an_interrupted_report_is_one_line(tmp_path, capsys, monkeypatch):
 
 
 def test_the_results_folder_exceptions_are_bad_input():
-    identity = pytest.importorskip("poolpilot.runs.identity", reason="needs the identity branch")
+    from poolpilot.runs import identity
+
     assert issubclass(identity.StudyMismatch, ValueError)
     assert issubclass(identity.FolderRefused, ValueError)
 
@@ -364,7 +364,7 @@ def test_the_results_folder_exceptions_are_bad_input():
 # --- --overwrite ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("flag", "expected"), [([], None), (["--overwrite"], True)])
+@pytest.mark.parametrize(("flag", "expected"), [([], False), (["--overwrite"], True)])
 def test_overwrite_is_passed_to_the_studies_layer(monkeypatch, flag, expected):
     seen = {}
 
@@ -377,15 +377,6 @@ def test_overwrite_is_passed_to_the_studies_layer(monkeypatch, flag, expected):
     assert seen.get("overwrite") is expected and seen["resume"] is False
 
 
-def _takes_overwrite() -> bool:
-    return any(
-        "overwrite" in inspect.signature(f).parameters for f in (study.run, study.execute_study)
-    )
-
-
-@pytest.mark.skipif(
-    not _takes_overwrite(), reason="study.run has no overwrite= before the identity branch"
-)
 def test_overwrite_replaces_the_results_of_a_folder(tmp_path, capsys):
     out = tmp_path / "o"
     argv = ["run", "hospital_led_post_acute", *QUICK, "--out", str(out), "--quiet"]

@@ -21,21 +21,17 @@ from typing import Any
 
 import yaml
 
-from poolpilot import scenario as _scenario
 from poolpilot._version import __version__
 from poolpilot.cli import checks
 from poolpilot.cli.checks import BAD_INPUT, INTERRUPTED, one_line
 from poolpilot.scenario import (
     ScenarioError,
+    ScenarioWarning,
     content_hash,
     list_presets,
     load_scenario,
     to_data,
 )
-
-#: Warnings a designer should read (a scenario setting that has no effect, say); the scenario
-#: stage defines it (None before it does).
-ScenarioWarning: type[Warning] | None = getattr(_scenario, "ScenarioWarning", None)
 
 EXECUTORS = ["serial", "process", "dask"]
 
@@ -259,7 +255,7 @@ def _warnings_on_one_line() -> Iterator[None]:
 
     def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
         text = one_line(str(message))
-        if ScenarioWarning is None or not issubclass(category, ScenarioWarning):
+        if not issubclass(category, ScenarioWarning):
             text = f"{category.__name__}: {text}"
         print(f"poolpilot: warning: {text}", file=sys.stderr)
 
@@ -280,8 +276,7 @@ def _library_warnings_hidden() -> Iterator[None]:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if ScenarioWarning is not None:
-            warnings.simplefilter("default", ScenarioWarning)
+        warnings.simplefilter("default", ScenarioWarning)
         yield
 
 
@@ -350,12 +345,8 @@ def _scheduler_named() -> Iterator[None]:
 
 
 def _folder_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``--resume`` and ``--overwrite``; ``overwrite`` only when asked for (the studies layer
-    takes it from the results-folder work on)."""
-    options: dict[str, Any] = {"resume": args.resume}
-    if args.overwrite:
-        options["overwrite"] = True
-    return options
+    """``--resume`` and ``--overwrite`` (checked not to come together before this)."""
+    return {"resume": args.resume, "overwrite": args.overwrite}
 
 
 def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int:
