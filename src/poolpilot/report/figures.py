@@ -232,7 +232,7 @@ def design_trajectories(
     unmet_groups = [(str(n), q.droplevel(0)) for n, q in unmet.groupby(level=0, sort=False)]
     if colours is None:
         colours = Colours.of(
-            [n for n, _ in trust_groups], [n for n, _ in unmet_groups], baselines=()
+            [n for n, _ in trust_groups], [n for n, _ in unmet_groups], payers=payers
         )
     payer_set = {str(p) for p in payers}
     with style():
@@ -445,6 +445,9 @@ def signed_bars(
     return fig
 
 
+#: A hatched segment the mapping has no colour for (the holder's own lines): dark, not the
+#: light grey of "others".
+HATCHED = "#555555"
 #: Colours of stacked segments without a mapping: Okabe-Ito, then grey for "others".
 _SEGMENTS = PALETTE[:7]
 
@@ -483,7 +486,7 @@ def stacked_bars(
     the rest into a grey ``other``, so a bar has few segments; without a mapping, columns past
     the seventh are summed the same way, so no colour repeats.
     """
-    keep = [c for c in frame.columns if hatched is not None and c in hatched]
+    keep = [c for c in frame.columns if hatched is not None and c in hatched and hatched[c].any()]
     limit = top if top is not None else (None if colours is not None else len(_SEGMENTS))
     if limit is not None:
         frame = _top_columns(frame, limit, keep, other)
@@ -499,7 +502,7 @@ def stacked_bars(
             if column == other:
                 c = GREY
             elif colours is not None:
-                c = colours.get(str(column), GREY)
+                c = colours.get(str(column), HATCHED if column in keep else GREY)
             else:
                 c, i = _SEGMENTS[i % len(_SEGMENTS)], i + 1
             ax.barh(pos, values, left=left, color=c, height=0.7, label=str(column))

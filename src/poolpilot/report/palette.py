@@ -94,12 +94,15 @@ class Colours:
         services: Iterable[str] = (),
         designs: Iterable[str] = (),
         baselines: Iterable[str] = (),
+        payers: Iterable[str] = (),
     ) -> Colours:
-        """Colours from names: the parties first, then partners sorted, services sorted,
-        designs in the order given (baselines grey)."""
-        names = [p for p in PARTIES if p in set(partners)] + sorted(
-            set(map(str, partners)) - set(PARTIES) - {STATUS_QUO}
-        )
+        """Colours from names: the parties first, then the payers sorted, then the other
+        partners sorted (so the who-pays figure's parties and payers never share a colour),
+        services sorted, designs in the order given (baselines grey)."""
+        partners = set(map(str, partners))
+        paying = sorted(set(map(str, payers)) - set(PARTIES) - {STATUS_QUO})
+        names = [p for p in PARTIES if p in partners] + paying
+        names += sorted(partners - set(names) - set(PARTIES) - {STATUS_QUO})
         names.append(STATUS_QUO)
         return cls(
             partners=assign(names, grey=[STATUS_QUO]),
@@ -110,17 +113,21 @@ class Colours:
 
     @classmethod
     def for_study(cls, data) -> Colours:  # data: poolpilot.report.data.ReportData
-        """The report's colours, from every partner, party, service and design of the study."""
+        """The report's colours, from every partner, party, service and design of the study;
+        account parties (``account:<party>:...`` columns) that are not payers count as
+        partners."""
         ts = data.timeseries
         partners: set[str] = {"holder", "outside", "providers"}
         services: set[str] = set()
+        payers: set[str] = set()
         if len(ts):
-            names = ts.loc[ts["series"].isin(["trust", "payer_spend"]), "partner"]
+            names = ts.loc[ts["series"] == "trust", "partner"]
             partners |= set(names.dropna().astype(str))
+            payers |= set(ts.loc[ts["series"] == "payer_spend", "partner"].dropna().astype(str))
             spent = ts.loc[ts["series"] == "unmet_need_share", "partner"]
             services |= set(spent.dropna().astype(str))
         for resolved in data.scenarios.values():
-            partners |= {str(p.get("name")) for p in resolved.get("payers") or [] if p}
+            payers |= {str(p.get("name")) for p in resolved.get("payers") or [] if p}
             providers = resolved.get("providers") or {}
             items = providers.values() if isinstance(providers, dict) else providers
             services |= {str(p.get("service")) for p in items if isinstance(p, dict)}
@@ -128,7 +135,7 @@ class Colours:
         for column in data.runs.columns:
             if isinstance(column, str) and column.startswith("account:"):
                 partners.add(column.split(":")[1])
-        return cls.of(partners, services, data.labels, data.baselines)
+        return cls.of(partners | payers, services, data.labels, data.baselines, payers)
 
     def partner(self, name: str) -> str:
         return self.partners.get(str(name), GREY)
