@@ -361,3 +361,35 @@ def test_svg_is_compact_and_still_draws_every_path(name):
     ids = {el.get("id") for el in root.iter() if el.get("id")}
     assert {a or b for a, b in refs} <= ids  # every reference resolves
     assert figures.svg(FIGURES[name]()) == figures.svg(FIGURES[name]())  # same bytes
+
+
+#: The demo (`make demo`: 20 designs, 20 replicates of 36 months) must stay under 1.5 MB; a
+#: report grows with its designs (a trajectories figure each, columns of the tables), so a
+#: study may take 1.5 MB / 20 per design. The demo measures 1.45 MB; three designs and their
+#: status-quo baselines (six) about 390 kB.
+BYTES_PER_DESIGN = 1_500_000 // 20
+
+
+def test_a_small_study_s_report_stays_within_its_byte_budget(tmp_path):
+    from poolpilot import report
+    from poolpilot.report.data import load
+    from poolpilot.runs.study import compare
+    from poolpilot.scenario import load_scenario
+
+    names = ["hospital_led_post_acute", "county_led_bh_housing", "convener_led_multi_provider"]
+    out = tmp_path / "study"
+    compare(
+        [load_scenario(n) for n in names],
+        replicates=5,
+        months=12,
+        out=out,
+        workers=1,
+        progress="none",
+    )
+    path = report.write_report(out)
+    designs = len(load(out).labels)
+    assert designs == 6  # the three and their baselines
+    size = path.stat().st_size
+    assert size <= BYTES_PER_DESIGN * designs, f"{size} bytes for {designs} designs"
+    text = path.read_text(encoding="utf-8")
+    assert "<img" in text and "http://" not in text.replace("http://www.w3.org", "")
