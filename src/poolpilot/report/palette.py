@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from poolpilot.report.data import ReportData
 
 #: Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies. Yellow is
 #: last: it is the hardest to see on white paper.
@@ -112,7 +116,7 @@ class Colours:
         )
 
     @classmethod
-    def for_study(cls, data) -> Colours:  # data: poolpilot.report.data.ReportData
+    def for_study(cls, data: ReportData) -> Colours:
         """The report's colours, from every partner, party, service and design of the study;
         account parties (``account:<party>:...`` columns) that are not payers count as
         partners."""
