@@ -393,3 +393,11 @@ def test_a_small_study_s_report_stays_within_its_byte_budget(tmp_path):
     assert size <= BYTES_PER_DESIGN * designs, f"{size} bytes for {designs} designs"
     text = path.read_text(encoding="utf-8")
     assert "<img" in text and "http://" not in text.replace("http://www.w3.org", "")
+
+
+def test_two_partners_of_one_colour_in_a_panel_are_told_apart_by_dashes():
+    same = Colours(partners={p: "#0072B2" for p in PAYERS + PROVIDERS})
+    fig = _trajectories(same)
+    payers = next(ax for ax in fig.get_axes() if ax.get_title() == "Payers' trust")
+    styles = [line.get_linestyle() for line in payers.lines if len(line.get_xdata()) > 1]
+    assert styles == ["-", "--"]

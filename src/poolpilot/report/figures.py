@@ -195,8 +195,11 @@ def _trust_panel(
     shown, rest = ranked[:MAX_SERIES], ranked[MAX_SERIES:]
     if len(rest) == 1:  # one more line reads better than a band of one
         shown, rest = ranked[: MAX_SERIES + 1], []
+    used: set[str] = set()
     for name, q in shown:
-        _band(ax, q, colours.partner(name), f"{name}{suffix}", colours.partner_style(name))
+        c = colours.partner(name)
+        _band(ax, q, c, f"{name}{suffix}", "--" if c in used else "-")  # repeated: dashed
+        used.add(c)
     if rest:
         medians = pd.concat([q["median"].rename(n) for n, q in rest], axis=1).sort_index()
         ax.fill_between(
@@ -247,6 +250,7 @@ def design_trajectories(
             ax_pay, ax_prov = top.subplots(1, 2, sharey=True)
             _trust_panel(ax_pay, paid, colours, "Payers' trust", "payers", " (payer)")
             _trust_panel(ax_prov, others, colours, "Providers' trust", "providers")
+            ax_prov.set_ylabel("")  # shared with the payers' panel, left of it
         else:
             _trust_panel(top.subplots(), trust_groups, colours, "Trust by partner", "partners")
 

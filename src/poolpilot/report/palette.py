@@ -5,7 +5,8 @@ who-pays figure too, so colours are not handed out figure by figure (first serie
 second orange...) but once per report, from the study's names in a stable order
 (`Colours.for_study`). The first colours are Okabe & Ito's (2008), distinguishable under the
 common colour-vision deficiencies; a study with more names than that goes on with Paul Tol's
-muted scheme (also colour-blind safe) and then repeats colours with a second line style. Grey
+muted scheme (also colour-blind safe) and then repeats colours (a figure that shows two
+names of one colour together dashes the second). Grey
 is kept for the status-quo baseline and for "others": no partner or design gets it.
 """
 
@@ -34,7 +35,7 @@ PALETTE = [
 #: colour-blind safe, so a study with many partners repeats no colour before the 14th name.
 EXTENDED = PALETTE[:7] + ["#332288", "#CC6677", "#999933", "#882255", "#44AA99", "#DDCC77"]
 GREY = "#999999"
-#: Line styles that tell apart two names given the same colour (the 14th name and beyond).
+#: Line styles that tell apart series of one colour.
 DASHES = ["-", "--", ":", "-."]
 #: Names drawn in grey: the status quo is the reference every pooled design is read against.
 STATUS_QUO = "status quo"
@@ -67,17 +68,6 @@ def assign(names: Iterable[str], grey: Iterable[str] = ()) -> dict[str, str]:
     return out
 
 
-def styles(names: Iterable[str], grey: Iterable[str] = ()) -> dict[str, str]:
-    """A line style per name, matching `assign`: dashed once the colours repeat."""
-    greys = set(grey)
-    out: dict[str, str] = {}
-    i = 0
-    for name in dict.fromkeys(str(n) for n in names):
-        out[name] = "--" if name in greys else dash(i)
-        i += name not in greys
-    return out
-
-
 @dataclass(frozen=True)
 class Colours:
     """Colours of a report's partners (and parties), services and designs.
@@ -89,7 +79,6 @@ class Colours:
     partners: Mapping[str, str] = field(default_factory=dict)
     services: Mapping[str, str] = field(default_factory=dict)
     designs: Mapping[str, str] = field(default_factory=dict)
-    partner_styles: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -112,7 +101,6 @@ class Colours:
             partners=assign(names, grey=[STATUS_QUO]),
             services=assign(sorted(set(map(str, services)))),
             designs=assign(designs, grey=baselines),
-            partner_styles=styles(names, grey=[STATUS_QUO]),
         )
 
     @classmethod
@@ -143,9 +131,6 @@ class Colours:
 
     def partner(self, name: str) -> str:
         return self.partners.get(str(name), GREY)
-
-    def partner_style(self, name: str) -> str:
-        return self.partner_styles.get(str(name), "-")
 
     def service(self, name: str) -> str:
         return self.services.get(str(name), GREY)

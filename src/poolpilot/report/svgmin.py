@@ -221,6 +221,30 @@ def _merge(root: ET.Element, translucent: set[str]) -> None:
         parent[:] = children
 
 
+def _rename(root: ET.Element, refs: set[str]) -> None:
+    """Short ids (``i0``, ``i1``...) for the referenced ones (clip paths, markers)."""
+    names = {ref: f"i{k}" for k, ref in enumerate(sorted(refs))}
+    for el in root.iter():
+        if el.get("id") in names:
+            el.set("id", names[el.get("id", "")])
+        for key, value in el.attrib.items():
+            if key == HREF and value[1:] in names:
+                el.set(key, "#" + names[value[1:]])
+            elif "url(#" in value:
+                el.set(
+                    key,
+                    re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{names.get(m[1], m[1])})", value),
+                )
+
+
+def _drop_invisible(root: ET.Element, invisible: set[str]) -> None:
+    """Remove paths that paint nothing (no fill, no stroke: a subfigure's background)."""
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == PATH and child.get("class") in invisible and "id" not in child.attrib:
+                parent.remove(child)
+
+
 def _name(i: int) -> str:
     letters = "abcdefghijklmnopqrstuvwxyz"
     name = ""
@@ -235,7 +259,9 @@ def minify(text: str, fonts: str | None = None) -> str:
     """The SVG text, smaller and drawing the same (see the module's docstring). With
     ``fonts`` (a CSS font-family list), texts lose their own font-family for one rule."""
     root = ET.fromstring(text)
-    _unwrap(root, _references(root))
+    refs = _references(root)
+    _unwrap(root, refs)
+    _rename(root, refs)
     classes: dict[str, str] = {}
     sheet = None
     for el in root.iter():
@@ -260,6 +286,7 @@ def minify(text: str, fonts: str | None = None) -> str:
                 style = re.sub(r"font-family:[^;]*;?", "", style).rstrip(";")
             name = classes.setdefault(style, _name(len(classes)))
             el.set("class", name)
+    _drop_invisible(root, {n for style, n in classes.items() if style == "fill:none"})
     _merge(root, {n for style, n in classes.items() if "opacity" in style or "dash" in style})
     rules = "".join(f".{name}{{{style}}}" for style, name in classes.items())
     if fonts:
