@@ -324,7 +324,7 @@ def trust_overview(
                     groups[name].index,
                     groups[name]["median"],
                     color=c,
-                    linestyle="--" if grey else "-",
+                    linestyle="--" if grey or c == GREY else "-",
                     label=name,
                 )
             ax.set_ylim(0, 1)
