@@ -365,7 +365,7 @@ def test_svg_is_compact_and_still_draws_every_path(name):
 
 #: The demo (`make demo`: 20 designs, 20 replicates of 36 months) must stay under 1.5 MB; a
 #: report grows with its designs (a trajectories figure each, columns of the tables), so a
-#: study may take 1.5 MB / 20 per design. The demo measures 1.45 MB; three designs and their
+#: study may take 1.5 MB / 20 per design. The demo measures 1.40 MB; three designs and their
 #: status-quo baselines (six) about 390 kB.
 BYTES_PER_DESIGN = 1_500_000 // 20
 
