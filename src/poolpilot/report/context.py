@@ -16,6 +16,7 @@ from matplotlib.figure import Figure as MplFigure
 
 from poolpilot.report import accounts, figures, tables
 from poolpilot.report.data import ReportData
+from poolpilot.report.palette import Colours
 
 #: Designs per block of a wide table (fits a portrait page).
 DESIGNS_PER_TABLE = 6
@@ -62,6 +63,11 @@ class Study:
     @cached_property
     def returns(self) -> tuple[pd.DataFrame, dict[str, str]]:
         return tables.pool_return(self.data)
+
+    @cached_property
+    def colours(self) -> Colours:
+        """One colour per partner, service and design for every figure of the report."""
+        return Colours.for_study(self.data)
 
     @cached_property
     def accounts(self) -> pd.DataFrame:

@@ -216,11 +216,12 @@ def who_pays(s: Study) -> dict[str, Any]:
             f"{design}: saving by party",
             f"Saving against the baseline ({s.symbol}; mean and its 95% interval)",
             formatter=figures.money_formatter(s.symbol),
+            colours=s.colours.partners,
         )
         caption = (
             f"{design}: each party's net cost in {baseline} minus its net cost with the pool, "
-            "paired by seed. Green, right of zero: the party saved; vermillion, left of zero: "
-            "the pool cost it more than the baseline."
+            "paired by seed. Right of zero: the party saved; left of zero: the pool cost it "
+            "more than the baseline. Each party has its colour of every figure in the report."
         )
         designs.append(
             {

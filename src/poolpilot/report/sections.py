@@ -30,7 +30,12 @@ def trajectories(s: Study) -> dict[str, Any]:
     if "mean_trust" in traj:
         mean = traj["mean_trust"].reindex(d.labels, level=0)
         overview = embed(
-            figures.trust_overview(mean, bands=len(d.labels) <= 4),
+            figures.trust_overview(
+                mean,
+                bands=len(d.labels) <= 4,
+                baselines=tables.baseline_pairs(d)[0],
+                colours=s.colours,
+            ),
             "Mean partner trust over the months, by design",
             "Mean trust of the partners (providers and payers) in the holder"
             + (
@@ -58,6 +63,7 @@ def trajectories(s: Study) -> dict[str, Any]:
             part("cumulative_budget", label),
             payers,
             s.symbol,
+            colours=s.colours,
         )
         caption = (
             f"{label}: trust by partner (top), unmet need by service as a share of its need cost "
@@ -83,6 +89,9 @@ def money(s: Study) -> dict[str, Any]:
             f"Spend over the horizon ({s.symbol}; mean over replicates)",
             hatched=hatched,
             formatter=figures.money_formatter(s.symbol),
+            colours=s.colours.services,
+            top=figures.MAX_SERIES,
+            other="other services",
         )
         out["services"] = embed(
             fig,
