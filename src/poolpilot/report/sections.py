@@ -238,6 +238,10 @@ def sensitivity(s: Study) -> dict[str, Any] | None:
     return out
 
 
+#: How the appendix names a design's sources.
+SOURCE_NAMES = {"seed_article": "source article", "example": "example", "basis": "basis"}
+
+
 def assumptions(s: Study) -> dict[str, Any]:
     """Each design described, then its parameters: those that differ first."""
     d = s.data
@@ -249,9 +253,7 @@ def assumptions(s: Study) -> dict[str, Any]:
             ("horizon", f"{resolved.get('horizon_months')} months"),
             ("hash", entry.get("hash")),
         ]
-        source = [
-            (k.replace("_", " "), resolved.get(k)) for k in ("seed_article", "example", "basis")
-        ]
+        source = [(SOURCE_NAMES[k], resolved.get(k)) for k in ("seed_article", "example", "basis")]
         designs.append(
             {
                 "name": design,
@@ -314,7 +316,7 @@ def reproducibility(s: Study) -> dict[str, Any]:
     return {
         "fields": [(k, v) for k, v in fields if v is not None],
         "hashes": [(name, e.get("hash")) for name, e in (m.get("scenarios") or {}).items()],
-        "seeds": list(m.get("seeds") or []),
+        "replicates": len(m.get("seeds") or []),
         "failed": [
             {"design": r["design"], "replicate": r["replicate"], "error": str(r.get("error", ""))}
             for r in d.failed.to_dict("records")
@@ -347,3 +349,39 @@ def _kind(kind: Any) -> str | None:
     text = "timeseries and events" if kind.get("detail", True) else "metrics only"
     custom = [f"{k} {kind[k]}" for k in ("model", "holder") if kind.get(k)]
     return ", ".join([text, *custom])
+
+
+def reading(s: Study) -> dict[str, Any]:
+    """How to read the numbers: what the intervals and marks mean, for this study."""
+    d = s.data
+    return {
+        "replicates": int(d.runs["replicate"].nunique()),
+        "complete": d.complete,
+        "unknown": d.runs_planned is None,
+        "designs": len(d.labels),
+    }
+
+
+def glossary(s: Study) -> dict[str, Any]:
+    """Every measure the report shows: its label, technical name, definition, unit and which
+    way is better, so the main report can use labels alone."""
+    from poolpilot.model.metrics import METRICS
+    from poolpilot.report.verdict import OUTCOMES
+
+    shown = set(s.data.metrics)
+    return {
+        "outcomes": [
+            {"label": o.label, "unit": o.unit, "direction": o.direction} for o in OUTCOMES
+        ],
+        "metrics": [
+            {
+                "label": m.label,
+                "name": m.name,
+                "definition": m.definition,
+                "unit": m.unit,
+                "direction": m.direction or "",
+            }
+            for m in METRICS.values()
+            if m.name in shown or not shown
+        ],
+    }
