@@ -14,7 +14,7 @@ from functools import cached_property
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
-from poolpilot.report import accounts, figures, tables, verdict
+from poolpilot.report import accounts, figures, series, tables, verdict
 from poolpilot.report.data import ReportData
 
 #: Designs per block of a wide table (fits a portrait page).
@@ -65,3 +65,16 @@ class Study:
     @cached_property
     def accounts(self) -> pd.DataFrame:
         return accounts.party_accounts(self.data)
+
+    @cached_property
+    def months(self) -> dict[str, pd.DataFrame]:
+        """Monthly series as medians and bands (`series.trajectories`)."""
+        return series.trajectories(self.data)
+
+    @cached_property
+    def spend(self) -> dict[str, pd.DataFrame]:
+        return series.spend_frames(self.data)
+
+    @cached_property
+    def activity(self) -> dict[str, pd.DataFrame]:
+        return series.governance_frames(self.data)

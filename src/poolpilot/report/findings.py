@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from poolpilot.model.metrics import METRICS
 from poolpilot.report import accounts, figures, formats, tables, verdict
 from poolpilot.report.context import DESIGNS_PER_TABLE, Figure, Study, chunks, embed
 from poolpilot.scenario.variants import population_key
@@ -217,7 +218,8 @@ def _gains_and_losses(part: pd.DataFrame, symbol: str) -> str:
     if not out:
         return "No party's saving against the status quo is clear of the noise."
     rest = len(part) - len(gains) - len(losses)
-    tail = f"; for the other {rest} the difference is within the noise" if rest else ""
+    others = "the other one" if rest == 1 else f"the other {verdict.number(rest)}"
+    tail = f"; for {others} the difference is within the noise" if rest else ""
     return " ".join(out) + tail + "."
 
 
@@ -238,6 +240,8 @@ def who_pays(s: Study) -> dict[str, Any]:
             f"{design}: what each party saved against its status quo, run by run. Green, right "
             "of zero: the party saved; vermillion, left of zero: the pool cost it more."
         )
+        money_columns = ["paid_in", "shared", *accounts.BORNE, "net_cost", "baseline_net_cost"]
+        part = part[(part[money_columns].abs() >= 0.5).any(axis=1)]  # a party with no account
         rows = []
         for r in part.to_dict("records"):
             bore = {item: r[item] for item in accounts.BORNE}
@@ -295,7 +299,7 @@ def comparison(s: Study) -> dict[str, Any]:
             "runs": formats.kind_of(metric) == "runs",
         }
         for metric in dict.fromkeys(s.summary["metric"])
-        if metric not in NOT_COMPARED
+        if metric in METRICS and metric not in NOT_COMPARED  # accounts: who pays and who saves
     ]
     return {
         "empty": s.summary.empty,

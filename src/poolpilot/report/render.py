@@ -31,6 +31,7 @@ from poolpilot.report.data import ReportData
 from poolpilot.report.findings import comparison, outcomes, pool, what_to_fund, who_pays
 from poolpilot.report.sections import (
     assumptions,
+    details,
     glossary,
     governance,
     money,
@@ -104,6 +105,7 @@ SECTIONS = [
     Section("governance", "Governance activity", _with_runs(governance)),
     Section("sensitivity", "Which rules matter most", sensitivity),
     Section("reading", "How to read the numbers", _with_runs(reading), appendix=True),
+    Section("details", "Detail by design", _with_runs(details), appendix=True),
     Section("glossary", "Glossary of measures", glossary, appendix=True),
     Section("assumptions", "Assumptions", assumptions, appendix=True),
     Section("reproducibility", "Reproducibility", reproducibility, appendix=True),

@@ -23,22 +23,30 @@ MAX_SENSITIVITY_FIGURES = 16
 
 
 def trajectories(s: Study) -> dict[str, Any]:
-    """Mean trust for all designs, then each design's months in one figure."""
+    """Mean trust for all designs over the months (each design's own months: the appendix)."""
     d = s.data
-    traj = series.trajectories(d)
+    traj = s.months
     overview = None
     if "mean_trust" in traj:
         mean = traj["mean_trust"].reindex(d.labels, level=0)
         overview = embed(
             figures.trust_overview(mean, bands=len(d.labels) <= 4),
             "Mean partner trust over the months, by design",
-            "Mean trust of the partners (providers and payers) in the holder"
+            "Mean trust of the partners (providers and payers) in the budget holder"
             + (
-                "; bands omitted with more than four designs, see each design below."
+                "; bands omitted with more than four designs."
                 if len(d.labels) > 4
-                else "."
+                else "; bands: the range of 90% of the runs."
             ),
         )
+    return {"overview": overview}
+
+
+def _design_months(s: Study) -> list[dict[str, Any]]:
+    """Each pooled design's months in one figure: trust by partner, unmet need by service, and
+    spend against budget (the status quo's are in the overview and the tables)."""
+    d = s.data
+    traj = s.months
     empty = pd.DataFrame(columns=["low", "median", "high"])
 
     def part(name: str, label: str) -> pd.DataFrame:
@@ -47,8 +55,9 @@ def trajectories(s: Study) -> dict[str, Any]:
             return empty
         return q.xs(label, level="label")
 
+    offered = [label for label in d.labels if label not in d.baselines] or list(d.labels)
     designs = []
-    for label in d.labels:
+    for label in offered:
         payers = [p.get("name") for p in field(d.scenario(label), "payers", [])]
         fig = figures.design_trajectories(
             "",
@@ -64,14 +73,28 @@ def trajectories(s: Study) -> dict[str, Any]:
             "(bottom left), and cumulative spend against the cumulative budget (bottom right)."
         )
         designs.append({"label": label, "figure": embed(fig, f"Trajectories of {label}", caption)})
-    return {"overview": overview, "designs": designs}
+    return designs
+
+
+def details(s: Study) -> dict[str, Any]:
+    """The appendix's detail by design: each pooled design's months, spend by partner and
+    payer, and the cases heard at each tier of the escalation ladder."""
+    frames = s.spend
+    out: dict[str, Any] = {"designs": _design_months(s), "partners": [], "payers": []}
+    for key in ("partners", "payers"):
+        frame = frames.get(key)
+        if frame is not None and not frame.empty:
+            out[key] = _groups(frame)
+    tiers = s.activity["tiers"]
+    out["tiers"] = _groups(tiers) if not tiers.empty else []
+    return out
 
 
 def money(s: Study) -> dict[str, Any]:
     """Where the pooled money went: by service, the holder's own share, partners, payers."""
     d = s.data
-    frames = series.spend_frames(d)
-    out: dict[str, Any] = {"services": None, "shift": None, "partners": [], "payers": []}
+    frames = s.spend
+    out: dict[str, Any] = {"services": None, "shift": None}
     services = frames.get("services")
     if services is not None and not services.empty:
         hatched = pd.DataFrame(False, index=services.index, columns=services.columns)
@@ -99,11 +122,7 @@ def money(s: Study) -> dict[str, Any]:
             "markers is the cost shift index (own lines' share of pooled spend minus their "
             "share of need cost).",
         )
-    for key in ("partners", "payers"):
-        frame = frames.get(key)
-        if frame is not None and not frame.empty:
-            out[key] = _groups(frame)
-    out["empty"] = not any(out[k] for k in ("services", "shift", "partners", "payers"))
+    out["empty"] = not any(out[k] for k in ("services", "shift"))
     return out
 
 
@@ -143,8 +162,7 @@ OUTCOMES = [
 def governance(s: Study) -> dict[str, Any]:
     """Governance activity per run, and the cases heard at each tier."""
     d = s.data
-    frames = series.governance_frames(d)
-    act, tiers = frames["activity"], frames["tiers"]
+    act, tiers = s.activity["activity"], s.activity["tiers"]
 
     def rows(columns: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
         return [
@@ -180,7 +198,6 @@ def governance(s: Study) -> dict[str, Any]:
         "activity": {"headers": [t for _, t, _ in ACTIVITY], "rows": rows(ACTIVITY)},
         "outcomes": {"headers": [t for _, t, _ in OUTCOMES], "rows": rows(OUTCOMES)},
         "figure": figure,
-        "tiers": _groups(tiers) if not tiers.empty else [],
     }
 
 
