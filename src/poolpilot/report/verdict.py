@@ -167,6 +167,7 @@ BY_KEY = {o.key: o for o in OUTCOMES}
 # --- the verdict in words ---------------------------------------------------------------------
 
 NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+NUMBERS += ["eleven", "twelve"]
 
 
 def number(n: int) -> str:
@@ -179,7 +180,10 @@ def _cell(frame: pd.DataFrame, design: str, key: str) -> dict[str, Any] | None:
     return None if part.empty else part.iloc[0].to_dict()
 
 
-def _names(items: list[str]) -> str:
+def _names(items: list[str], others: bool = False) -> str:
+    """Names joined in prose; more than three read as a count ("the other ten")."""
+    if len(items) > 3:
+        return f"the {'other ' if others else ''}{number(len(items))}"
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
@@ -226,7 +230,8 @@ def _on_cost(designs: list[str], returns: dict[str, Any], symbol: str) -> str:
             )
         text = f"{head}: it returned {_return_text(returns[best], symbol)}"
         if lost:
-            text += f"; {_names(lost)} cost more than {'it' if len(lost) == 1 else 'they'} saved"
+            they = "it" if len(lost) == 1 else "they"
+            text += f"; {_names(lost, others=True)} cost more than {they} saved"
         return text + "."
     if n == 1:
         text = "The pooled design did not do better than carrying on without a pool on total cost"
