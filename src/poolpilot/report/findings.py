@@ -185,15 +185,15 @@ def pool(s: Study) -> dict[str, Any]:
 
 #: How the who-pays table names the parties that are not payers.
 PARTY_NAMES = {
-    "holder": "The budget holder",
-    "outside": "Budgets outside the pilot",
-    "providers": "Providers",
+    "holder": "the budget holder",
+    "outside": "budgets outside the pilot",
+    "providers": "providers",
 }
 
 
 def party_name(party: str) -> str:
     """A party as a funder reads it: payers by their name, the others in words."""
-    return PARTY_NAMES.get(party, party)
+    return PARTY_NAMES.get(party, party.replace("_", " "))
 
 
 def _gains_and_losses(part: pd.DataFrame, symbol: str) -> str:
@@ -213,14 +213,14 @@ def _gains_and_losses(part: pd.DataFrame, symbol: str) -> str:
         out.append(f"Against the status quo, {listed(gains, 1)} saved")
     if not losses.empty:
         out.append(
-            ("while " if out else "Against the status quo, ") + f"{listed(losses, -1)} paid more"
+            (", while " if out else "Against the status quo, ") + f"{listed(losses, -1)} paid more"
         )
     if not out:
         return "No party's saving against the status quo is clear of the noise."
     rest = len(part) - len(gains) - len(losses)
     others = "the other one" if rest == 1 else f"the other {verdict.number(rest)}"
     tail = f"; for {others} the difference is within the noise" if rest else ""
-    return " ".join(out) + tail + "."
+    return "".join(out) + tail + "."
 
 
 def who_pays(s: Study) -> dict[str, Any]:
@@ -248,7 +248,7 @@ def who_pays(s: Study) -> dict[str, Any]:
             rows.append(
                 r
                 | {
-                    "name": party_name(r["party"]),
+                    "name": party_name(r["party"])[:1].upper() + party_name(r["party"])[1:],
                     "bore": sum(bore.values()),
                     "bore_items": [
                         (accounts.BORNE_NAMES[i], v) for i, v in bore.items() if abs(v) >= 0.5
@@ -301,9 +301,21 @@ def comparison(s: Study) -> dict[str, Any]:
         for metric in dict.fromkeys(s.summary["metric"])
         if metric in METRICS and metric not in NOT_COMPARED  # accounts: who pays and who saves
     ]
+    constant = []
+    for m in list(metrics):
+        shown = {
+            (formats.fmt(m["name"], c["centre"], s.symbol), formats.fmt(m["name"], c["low"]))
+            + (formats.fmt(m["name"], c["high"]),)
+            for (name, _), c in cells.items()
+            if name == m["name"]
+        }
+        if len(shown) == 1 and len(d.labels) > 1 and len(set(next(iter(shown)))) == 1:
+            constant.append({"label": m["label"], "value": next(iter(shown))[0]})
+            metrics.remove(m)  # the same in every design and run: one line, not a row
     return {
         "empty": s.summary.empty,
         "metrics": metrics,
+        "constant": constant,
         "blocks": chunks(d.labels),
         "cells": cells,
         "designs": len(d.labels),

@@ -18,6 +18,8 @@ from poolpilot.report import figures, series, tables
 from poolpilot.report.context import Study, chunks, embed
 from poolpilot.report.data import ReportData, field
 
+#: Designs per block of the parameters table: values are long, and no word is broken.
+PARAMETER_DESIGNS = 4
 #: At most this many sensitivity figures (metric x method); the ranked table has them all.
 MAX_SENSITIVITY_FIGURES = 16
 
@@ -87,6 +89,7 @@ def details(s: Study) -> dict[str, Any]:
             out[key] = _groups(frame)
     tiers = s.activity["tiers"]
     out["tiers"] = _groups(tiers) if not tiers.empty else []
+    out["tier_figure"] = _tier_figure(s)
     return out
 
 
@@ -161,8 +164,7 @@ OUTCOMES = [
 
 def governance(s: Study) -> dict[str, Any]:
     """Governance activity per run, and the cases heard at each tier."""
-    d = s.data
-    act, tiers = s.activity["activity"], s.activity["tiers"]
+    act = s.activity["activity"]
 
     def rows(columns: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
         return [
@@ -175,6 +177,25 @@ def governance(s: Study) -> dict[str, Any]:
             for lab in act.index
         ]
 
+    def happened(column: str) -> bool:
+        if column not in act:
+            return False
+        values = pd.to_numeric(act[column], errors="coerce").fillna(0.0)
+        return bool((values != 0).any())
+
+    tables, none = {}, []
+    for key, columns in (("activity", ACTIVITY), ("outcomes", OUTCOMES)):
+        shown = [c for c in columns if happened(c[0])]
+        none += [title for column, title, _ in columns if not happened(column)]
+        tables[key] = {"headers": [t for _, t, _ in shown], "rows": rows(shown)} if shown else None
+    # what happened in no design is a line, not a column of zeros
+    return tables | {"none": [n[:1].lower() + n[1:] for n in none]}
+
+
+def _tier_figure(s: Study) -> Any:
+    """Cases heard at each tier of the escalation ladder, by design (None without any)."""
+    d = s.data
+    tiers = s.activity["tiers"]
     figure = None
     if not tiers.empty:
         pivot = tiers.assign(
@@ -192,13 +213,9 @@ def governance(s: Study) -> dict[str, Any]:
             fig,
             "Cases heard at each tier, by design",
             "Tier 1 counts challenges at their first hearing; higher tiers count escalations "
-            "into them. Tier names differ by design: see the table.",
+            "into them. Tier names differ by design: see the table below.",
         )
-    return {
-        "activity": {"headers": [t for _, t, _ in ACTIVITY], "rows": rows(ACTIVITY)},
-        "outcomes": {"headers": [t for _, t, _ in OUTCOMES], "rows": rows(OUTCOMES)},
-        "figure": figure,
-    }
+    return figure
 
 
 def sensitivity(s: Study) -> dict[str, Any] | None:
@@ -286,7 +303,7 @@ def assumptions(s: Study) -> dict[str, Any]:
     else:
         differs = pd.Series(False, index=frame.index, dtype=bool)
     blocks = []
-    for chunk in chunks(columns) if differs.any() else []:
+    for chunk in chunks(columns, PARAMETER_DESIGNS) if differs.any() else []:
         rows = []
         for path, values in frame[differs].iterrows():
             mode = values.fillna("\0").value_counts().index[0]

@@ -220,7 +220,8 @@ def ranked_summary(data: ReportData) -> tuple[pd.DataFrame, list[str]]:
     """The summary frame with only the designs on offer ranked.
 
     No-pool baselines are the reference, not a choice: they appear in the table with their
-    numbers but no marks (unless a study holds nothing else). Pooled designs serving different
+    numbers but no marks, even beside a single pooled design (unless a study holds nothing
+    but baselines). Pooled designs serving different
     populations are ranked only within their population: a total over 3,300 people is not
     better than one over 2,800. Returns the frame and the ranked labels.
     """
@@ -228,7 +229,7 @@ def ranked_summary(data: ReportData) -> tuple[pd.DataFrame, list[str]]:
     groups: dict[str, list[str]] = {}
     for label in offered:
         groups.setdefault(population_key(data.scenario(label)), []).append(label)
-    if len(groups) < 2 and (len(offered) < 2 or len(offered) == len(data.labels)):
+    if not offered or (len(groups) < 2 and len(offered) == len(data.labels)):
         return summary_frame(data.runs, data.metrics, data.labels), list(data.labels)
     runs = data.runs
     # designs serving different populations are ranked only within their population
