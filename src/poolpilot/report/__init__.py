@@ -5,9 +5,11 @@
 and writes ``folder/report.html``: figures embedded as SVG data, styles inline, no script and no
 external reference, so it reads offline and prints to PDF from any browser.
 
-The pipeline, one module each: `data` loads the folder, `verdict`, `tables`, `accounts` and
-`series` compute the frames, `figures` draws, `formats` writes numbers, `render` fills the Jinja templates in
-``templates/`` (autoescaped) section by section. docs/report.md says how to read the numbers.
+The pipeline, one module each: `data` loads the folder; `verdict` (page one: each pooled
+design against its own status quo), `tables`, `accounts` and `series` compute the frames;
+`figures` draws, `formats` writes numbers, `title` names the study, and `render` fills the
+Jinja templates in ``templates/`` (autoescaped) section by section. docs/report.md says how
+to read the numbers.
 """
 
 from __future__ import annotations

@@ -160,8 +160,8 @@ def _return_figure(table: pd.DataFrame, unit: str) -> Figure | None:
     return embed(
         fig,
         f"Return on the pool {unit}, by design",
-        "Right of the dashed line: the design's total system cost was lower than its no-pool "
-        f"baseline's (the pool saved); left of it, higher. Values are {unit}.",
+        "Right of the dashed line: the design's total system cost was lower than its status "
+        f"quo's (the pool saved); left of it, higher. Values are {unit}.",
     )
 
 

@@ -7,8 +7,8 @@ A section is three things, so adding one touches three places:
 3. an entry in `SECTIONS`: key, title, and the small function (in `findings` or `sections`)
    that turns the numbers into the template's data, or None when the section does not apply.
 
-`context.Study` holds what several sections share (the ranked summary, the return on the pool),
-computed once per report.
+`context.Study` holds what several sections share (the ranked summary, the what-to-fund
+outcomes, the return on the pool, the accounts), computed once per report.
 
 Templates are rendered with autoescaping on: every name, description and value from a scenario
 or a results table is escaped by Jinja, and nothing here builds markup by hand. Figures are our

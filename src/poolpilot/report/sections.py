@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from poolpilot._version import __version__
-from poolpilot.report import figures, series, tables
+from poolpilot.model.metrics import METRICS
+from poolpilot.report import figures, formats, series, tables, verdict
 from poolpilot.report.context import Study, chunks, embed
 from poolpilot.report.data import ReportData, field
 
@@ -241,10 +242,14 @@ def sensitivity(s: Study) -> dict[str, Any] | None:
         try:
             fig = figures.sensitivity(idx, metric, method)
         except (ValueError, KeyError) as err:
-            out["figures"].append({"metric": metric, "method": method, "error": str(err)})
+            out["figures"].append(
+                {"metric": formats.label_of(metric), "method": method, "error": str(err)}
+            )
             continue
-        figure = embed(fig, f"Sensitivity of {metric} ({method})")
-        out["figures"].append({"metric": metric, "method": method, "figure": figure})
+        figure = embed(fig, f"Sensitivity of {formats.label_of(metric)} ({method})")
+        out["figures"].append(
+            {"metric": formats.label_of(metric), "method": method, "figure": figure}
+        )
     out["max_figures"] = MAX_SENSITIVITY_FIGURES
     try:
         ranked = sa.rank(idx)
@@ -255,7 +260,7 @@ def sensitivity(s: Study) -> dict[str, Any] | None:
     top = top.sort_values(["metric", "method", "rank"], kind="stable")
     out["ranked"] = [
         {
-            "metric": r.metric,
+            "metric": formats.label_of(r.metric),
             "method": r.method,
             "rank": None if pd.isna(r.rank) else int(r.rank),
             "parameter": r.parameter,
@@ -399,13 +404,10 @@ def reading(s: Study) -> dict[str, Any]:
 def glossary(s: Study) -> dict[str, Any]:
     """Every measure the report shows: its label, technical name, definition, unit and which
     way is better, so the main report can use labels alone."""
-    from poolpilot.model.metrics import METRICS
-    from poolpilot.report.verdict import OUTCOMES
-
     shown = set(s.data.metrics)
     return {
         "outcomes": [
-            {"label": o.label, "unit": o.unit, "direction": o.direction} for o in OUTCOMES
+            {"label": o.label, "unit": o.unit, "direction": o.direction} for o in verdict.OUTCOMES
         ],
         "metrics": [
             {
