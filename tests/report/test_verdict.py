@@ -210,7 +210,7 @@ def test_every_metric_has_a_plain_label_and_the_glossary_lists_them():
     main = re.sub(r"<[^>]+>", " ", main)  # the text a reader sees
     glossary = appendix[appendix.index('id="glossary"') :]
     for outcome in verdict.OUTCOMES:
-        assert f"<td class=\"text\">{outcome.label}</td>" in glossary
+        assert f'<td class="text">{outcome.label}</td>' in glossary
     for name in ("unmet_need_share", "total_system_cost", "partner_exits"):
         assert f"<code>{name}</code>" in glossary
         assert METRICS[name].label in glossary
