@@ -196,6 +196,10 @@ def party_name(party: str) -> str:
     return PARTY_NAMES.get(party, party.replace("_", " "))
 
 
+def _capital(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
 def _gains_and_losses(part: pd.DataFrame, symbol: str) -> str:
     """Who gains and who loses against the status quo, in one sentence (clear savings only)."""
 
@@ -229,7 +233,10 @@ def who_pays(s: Study) -> dict[str, Any]:
     frame = s.accounts
     designs = []
     for (design, baseline), part in frame.groupby(["design", "baseline"], sort=False):
-        savings = part.set_index("party")[["saving", "saving_low", "saving_high"]]
+        money_columns = ["paid_in", "shared", *accounts.BORNE, "net_cost", "baseline_net_cost"]
+        part = part[(part[money_columns].abs() >= 0.5).any(axis=1)]  # a party with no account
+        shown = part.assign(party=[_capital(party_name(x)) for x in part["party"]])
+        savings = shown.set_index("party")[["saving", "saving_low", "saving_high"]]
         fig = figures.signed_bars(
             savings.set_axis(["mean", "low", "high"], axis=1),
             f"{design}: saving by party",
@@ -240,15 +247,13 @@ def who_pays(s: Study) -> dict[str, Any]:
             f"{design}: what each party saved against its status quo, run by run. Green, right "
             "of zero: the party saved; vermillion, left of zero: the pool cost it more."
         )
-        money_columns = ["paid_in", "shared", *accounts.BORNE, "net_cost", "baseline_net_cost"]
-        part = part[(part[money_columns].abs() >= 0.5).any(axis=1)]  # a party with no account
         rows = []
         for r in part.to_dict("records"):
             bore = {item: r[item] for item in accounts.BORNE}
             rows.append(
                 r
                 | {
-                    "name": party_name(r["party"])[:1].upper() + party_name(r["party"])[1:],
+                    "name": _capital(party_name(r["party"])),
                     "bore": sum(bore.values()),
                     "bore_items": [
                         (accounts.BORNE_NAMES[i], v) for i, v in bore.items() if abs(v) >= 0.5
