@@ -28,7 +28,6 @@ import pytest
 from poolpilot import report
 from poolpilot.analysis.paired import paired
 from poolpilot.cli import main
-from poolpilot.model.metrics import HIGHER, METRICS, ZERO
 from poolpilot.report import data as report_data
 from poolpilot.report.render import SECTIONS, TEMPLATES
 from poolpilot.runs.study import compare
@@ -121,18 +120,24 @@ def test_report_is_one_self_contained_file(study, page):
 
 def test_sections_in_a_funders_reading_order(page):
     order = [
-        'id="summary"',
+        'id="verdict"',
+        'id="outcomes"',
         'id="return"',
         'id="accounts"',
         'id="comparison"',
         'id="trajectories"',
         'id="money"',
         'id="governance"',
+        'id="appendix"',
+        'id="reading"',
+        'id="details"',
+        'id="glossary"',
         'id="assumptions"',
         'id="reproducibility"',
     ]
     positions = [page.index(marker) for marker in order]
     assert positions == sorted(positions)
+    assert "<h2>1. What to fund</h2>" in page and "<h2>A. How to read the numbers</h2>" in page
     assert 'id="sensitivity"' not in page  # no indices.parquet in this folder
 
 
@@ -237,63 +242,55 @@ def test_summary_frame_matches_the_runs(study):
         )
 
 
-def test_summary_sentences_agree_with_the_table(study, page):
-    runs = pd.read_parquet(study / "runs.parquet")
-    parsed = _parse(page)
-    checked = 0
-    offered = runs[~runs["design"].str.startswith("no_pool")]  # baselines are not ranked
-    for metric, _, _ in report.HEADLINES:
-        medians = offered.groupby("design")[metric].median()
-        direction = METRICS[metric].direction
-        if medians.nunique() == 1:
-            continue
-        score = medians.abs() if direction == ZERO else medians
-        score = -score if direction == HIGHER else score
-        winners = set(score.index[score == score.min()])
-        sentence = parsed.findings[metric]
-        best_cells = {
-            d for (m, d), c in parsed.cells.items() if m == metric and "best" in c["class"]
-        }
-        assert best_cells <= winners | set(medians.index)
-        assert best_cells & winners, (metric, best_cells, winners)
-        for design in best_cells:
-            value = report.fmt(metric, medians[design])
-            assert design in sentence
-            assert value in sentence, (metric, value, sentence)
-            assert value in parsed.cells[(metric, design)]["text"]
-            low, high = runs[runs["design"] == design][metric].quantile([0.05, 0.95])
-            interval = report.fmt_interval(metric, low, high)
-            assert interval in sentence and interval in parsed.cells[(metric, design)]["text"]
-        assert sentence.index(" does best" if len(best_cells) == 1 else " do best") > 0
-        checked += 1
-    assert checked >= 3
+def _verdict_row(page: str, design: str) -> str:
+    section = page[page.index('id="verdict"') : page.index('id="outcomes"')]
+    start = section.index(f'<tr data-design="{design}">')
+    return section[start : section.index("</tr>", start)]
 
 
-def test_clear_and_unclear_follow_the_paired_intervals(study, page):
+def test_what_to_fund_agrees_with_the_runs(study, page):
     runs = pd.read_parquet(study / "runs.parquet")
-    summary = report.summary_frame(runs)
-    headlines = report.headline_frame(summary, runs).set_index("metric")
+    wide = runs.pivot(index="replicate", columns="design")
+    data = report.load(study)
+    people = sum(
+        s["size"] for s in data.scenarios["hospital_led_post_acute"]["population"]["segments"]
+    )
+    design, baseline = "hospital_led_post_acute", "no_pool_for_hospital_led_post_acute"
+    outcomes = {o.key: o for o in report.OUTCOMES}
+    unmet = paired(wide["unmet_need_share"][design], wide["unmet_need_share"][baseline])
+    cost = wide["total_system_cost"] / (people * 12)
+    cost = paired(cost[design], cost[baseline])
+    returned = (wide["total_system_cost"][baseline] - wide["total_system_cost"][design]) / wide[
+        "pooled_funding"
+    ][design]
+    trust = (wide["trust_final_mean"] - wide["trust_initial_mean"]) * 100
+    trust = paired(trust[design], trust[baseline])
+    frame = report.outcome_frame(data).query("design == @design").set_index("outcome")
+    np.testing.assert_allclose(frame.at["unmet", "diff"], unmet.mean)
+    np.testing.assert_allclose(frame.at["cost", "diff"], cost.mean)
+    np.testing.assert_allclose(frame.at["return", "diff"], returned.mean())
+    np.testing.assert_allclose(frame.at["trust", "diff"], trust.mean)
+    np.testing.assert_allclose(frame.at["unmet", "better"], unmet.share_below)
+    row = _verdict_row(page, design)
+    for key, d in (("unmet", unmet), ("cost", cost), ("trust", trust)):
+        o = outcomes[key]
+        assert report.verdict.difference(o, d.mean) in row
+        assert report.verdict.interval(o, d.low, d.high) in row
+    assert f"better in {unmet.share_below:.0%}</span>" in row
+    # the verdict's sentences are on the page, before anything else
+    for sentence in report.verdict.sentences(report.outcome_frame(data)):
+        assert html.escape(sentence, quote=False) in page
+    assert page.index('class="verdict"') < page.index('id="outcomes"')
+
+
+def test_baselines_and_other_populations_are_never_ranked(study, page):
+    # the two designs serve different populations: no star compares their totals
     parsed = _parse(page)
-    for metric, row in headlines.iterrows():
-        if row["same"] or not isinstance(row.get("runner_up"), str):
-            continue
-        wide = runs.pivot(index="replicate", columns="design", values=metric)
-        a, b = wide[row["best"][0]], wide[row["runner_up"]]
-        if METRICS[metric].direction == ZERO:
-            a, b = a.abs(), b.abs()
-        difference = paired(a, b)  # the mean of the paired differences, 95% interval
-        clear = bool(difference.low > 0 or difference.high < 0)
-        assert row["best_clear"] == clear
-        np.testing.assert_allclose(row["best_diff_mean"], difference.mean)
-        np.testing.assert_allclose(
-            [row["best_diff_low"], row["best_diff_high"]],
-            [
-                difference.low,
-                difference.high,
-            ],
-        )
-        sentence = parsed.findings[metric]
-        assert ("not clearly better" in sentence) == (not clear)
+    best = {d for (m, d), c in parsed.cells.items() if "best" in c["class"]}
+    assert not {d for d in best if d.startswith("no_pool")}
+    assert not best
+    assert set(re.findall(r"clearly better than ([a-z_ ]+)", page)) == {"the status quo "}
+    assert "never ranks designs of different populations on totals" in page
 
 
 def test_pairing_by_seed_finds_a_small_steady_difference():
@@ -362,7 +359,9 @@ def test_who_pays_adds_up_to_the_system_cost_saved(study, page):
     assert {"medicaid", "outside", "providers"} <= set(parties["party"])
     np.testing.assert_allclose(parties.groupby("design")["saving"].sum()[saved.index], saved)
     section = page[page.index('id="accounts"') : page.index('id="comparison"')]
-    assert "hospital_led_post_acute, against no_pool_for_hospital_led_post_acute" in section
+    assert "<h3>hospital_led_post_acute</h3>" in section
+    assert "Against the status quo, " in section or "No party's saving" in section
+    assert "Net cost without a pool" in section and "account:" not in section
     assert section.count("<img") == 2  # one figure per pooled design
 
 
@@ -379,12 +378,12 @@ def test_a_folder_without_baseline_still_renders(tmp_path):
     )
     text = report.write_report(out).read_text(encoding="utf-8")
     assert "no no-pool baseline" in text
-    assert "Only one design" in text
+    assert "This study has no status-quo baseline" in text
     assert 'id="comparison"' in text and 'id="assumptions"' in text
 
 
 def test_an_incomplete_study_says_so_at_the_top(study, page, tmp_path):
-    assert "Incomplete study" not in page and "Each design ran the same 5 replicates" in page
+    assert "Incomplete study" not in page and "Each design ran 5 times" in page
     folder = tmp_path / "incomplete"
     shutil.copytree(study, folder)
     sorted((folder / "runs.parquet").glob("part-*.parquet"))[-1].unlink()  # never finished
@@ -399,12 +398,13 @@ def test_an_incomplete_study_says_so_at_the_top(study, page, tmp_path):
         f"Incomplete study: {data.runs_done} of {planned} runs done; the figures below describe only "
         "the runs that finished." in text
     )
-    assert "Each design ran the same" not in text and "up to 5 replicates" in text
+    assert text.index("Incomplete study") < text.index('id="verdict"')  # on page one
+    assert "Each design ran 5 times" not in text and "Each design ran up to 5 times" in text
     assert f"of {planned} planned: the study is incomplete" in text  # reproducibility
     (folder / "manifest.json").unlink()  # as an older poolpilot left an interrupted study
     text = report.write_report(folder).read_text(encoding="utf-8")
     assert "no manifest.json, so whether its study finished is unknown" in text
-    assert "Each design ran the same" not in text
+    assert "Each design ran 5 times" not in text
 
 
 def test_assumptions_list_every_parameter_and_highlight_differences(study, page):
@@ -438,15 +438,19 @@ def test_sensitivity_section_when_indices_exist(study, tmp_path):
     morris = sensitivity.analyze_function(func, problem, "morris", samples=10)
     pd.concat([sobol, morris]).to_parquet(folder / "indices.parquet")
     text = report.write_report(folder).read_text(encoding="utf-8")
-    section = text[text.index('id="sensitivity"') : text.index('id="assumptions"')]
+    section = text[text.index('id="sensitivity"') : text.index('id="appendix"')]
     assert section.count("<img") == 2
     assert "Parameters ranked by influence" in section
     assert section.index("<td>1</td>") > 0
     # every section of the list renders here, in order, each from a template of its own
     positions = [text.index(f'<section id="{s.key}"') for s in SECTIONS]
     assert positions == sorted(positions)
-    for number, section in enumerate(SECTIONS, start=1):
+    main = [s for s in SECTIONS if not s.appendix]
+    appendix = [s for s in SECTIONS if s.appendix]
+    for number, section in enumerate(main, start=1):
         assert f"<h2>{number}. {section.title}</h2>" in text
+    for letter, section in zip("ABCDEFGH", appendix, strict=False):
+        assert f"<h2>{letter}. {section.title}</h2>" in text
     templates = {p.name for p in TEMPLATES.glob("*.html.j2")}
     assert templates == {s.template for s in SECTIONS} | {"page.html.j2", "macros.html.j2"}
 
@@ -475,7 +479,7 @@ def test_sensitivity_study_folder_reports_per_design_not_per_point(tmp_path):
     assert data.labels == ["hospital_led_post_acute"]
     text = report.write_report(out).read_text(encoding="utf-8")
     assert f"samples {data.points} points of the parameter space" in text
-    section = text[text.index('id="sensitivity"') : text.index('id="assumptions"')]
+    section = text[text.index('id="sensitivity"') : text.index('id="appendix"')]
     assert section.count("<img") == 2  # one Morris plane per metric
     assert "holder.self_interest" in section
 

@@ -5,6 +5,10 @@ the tests. The report of a small compare study must load with no console errors,
 request other than the file itself, no dialog (the hostile description must not run), and
 every figure rendered with a non-zero size, on screen and in print. A full-page screenshot and
 a PDF print go to test-output/ (gitignored) for a person to look at.
+
+Printed to A4 (three designs, 5 replicates of 12 months), page one holds the title, the verdict
+and the what-to-fund table, the main report fits in eight pages before the appendix (found by
+its heading), and no word is broken across lines.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
+from pypdf import PdfReader
 
 from poolpilot import report
 from poolpilot.runs.study import compare
@@ -44,6 +49,7 @@ def report_path(tmp_path_factory) -> Path:
     designs = [
         load_scenario("hospital_led_post_acute", {"description": HOSTILE}),
         load_scenario("county_led_bh_housing"),
+        load_scenario("convener_led_multi_provider"),
     ]
     compare(designs, replicates=5, months=12, out=out, workers=1, progress="none")
     return report.write_report(out)
@@ -178,3 +184,53 @@ def test_report_tables_fit_a_1280_pixel_screen(browser, report_path):
     outside = _past_section(page, "section table")
     page.close()
     assert outside == [], "a table wider than its section at 1280 px"
+
+
+#: The appendix's heading: where the main report ends in the PDF.
+APPENDIX = "Appendix: how the numbers were made"
+#: Main report pages for a three-design study, before the appendix.
+MAX_MAIN_PAGES = 8
+LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
+
+
+def _plain(text: str) -> str:
+    """PDF text with its ligatures spelt out and its line breaks as spaces."""
+    for ligature, letters in LIGATURES.items():
+        text = text.replace(ligature, letters)
+    return " ".join(text.split())
+
+
+def test_pdf_page_one_holds_the_decision_and_the_main_report_is_short(browser, report_path):
+    page, seen = _open(browser, report_path, media="print", width=PRINT_WIDTH)
+    OUTPUT.mkdir(exist_ok=True)
+    pdf = OUTPUT / "report-a4.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    page.close()
+    pages = [_plain(p.extract_text() or "") for p in PdfReader(pdf).pages]
+    first = pages[0]
+    data = report.load(report_path.parent)
+    assert report.study_title(data) in first
+    assert first.index("1. What to fund") < first.index("Design")
+    for sentence in report.verdict.sentences(report.outcome_frame(data)):
+        assert _plain(sentence) in first, sentence
+    for outcome in report.OUTCOMES:
+        assert outcome.label in first, outcome.label
+    for design in ("hospital_led_post_acute", "county_led_bh_housing"):
+        assert design in first
+    assert "Contents" not in first and "seed article" not in first.lower()
+    appendix = next(i for i, text in enumerate(pages) if APPENDIX in text)
+    assert 1 <= appendix <= MAX_MAIN_PAGES, f"main report: {appendix} pages"
+    print(f"pdf: {pdf} ({len(pages)} pages, appendix from page {appendix + 1})")
+
+
+def test_no_word_is_broken_across_lines(browser, report_path):
+    page, _ = _open(browser, report_path, media="print", width=PRINT_WIDTH)
+    broken = page.evaluate(
+        """() => [...document.querySelectorAll('h1, h2, h3, p, li, th, td, caption')]
+          .map(e => [e.tagName, getComputedStyle(e)])
+          .filter(([, s]) => s.hyphens !== 'manual' || s.wordBreak !== 'normal'
+                   || s.overflowWrap !== 'normal')
+          .map(([tag, s]) => `${tag} ${s.hyphens} ${s.wordBreak} ${s.overflowWrap}`)"""
+    )
+    page.close()
+    assert broken == []

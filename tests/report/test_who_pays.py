@@ -225,7 +225,7 @@ def test_runs_without_accounts_give_an_empty_table():
     assert not c["accounts"] and not c["designs"]
 
 
-def test_summary_says_what_the_pool_did_with_the_sign():
+def test_the_return_says_what_the_pool_did_with_the_sign():
     # the pool adds acute cost: 88 and 94 against the status quo's 68 and 74
     worse = [
         dict(
@@ -234,16 +234,40 @@ def test_summary_says_what_the_pool_did_with_the_sign():
         for r, extra in zip(POOL, (33.0, 29.0), strict=True)
     ]
     data = _data(worse + STATUS_QUO, ["no_pool_baseline"])
-    sentence = findings.summary(Study(data))["pool"]
+    row = findings.pool(Study(data))["rows"][0]
     acute = tables.pool_return(data)[0].set_index("measure").at["acute_cost_avoided", "mean"]
     assert acute == pytest.approx(-20.0)  # 68 - 88, 74 - 94
-    assert "added $20 of acute cost" in sentence["components"]
-    assert not any("avoided" in p and "acute" in p for p in sentence["components"])
-    assert "cost $10 to run" in sentence["components"]
-    assert sentence["unit"] == "per dollar pooled"
+    assert "added $20 of acute cost" in row["phrases"]
+    assert not any("avoided" in p and "acute" in p for p in row["phrases"])
+    assert "cost $10 to run" in row["phrases"]
+    assert findings.pool(Study(data))["unit"] == "per dollar pooled"
 
 
 def test_the_unit_of_the_return_follows_the_currency():
     assert per_pooled("USD") == "per dollar pooled"
     assert per_pooled("GBP") == "per pound pooled"
     assert per_pooled("CHF") == "per CHF 1 pooled"
+
+
+def test_who_pays_table_names_parties_and_says_who_gains_and_who_loses(both):
+    c = findings.who_pays(Study(both))
+    (design,) = c["designs"]
+    names = [r["name"] for r in design["rows"]]
+    assert names == ["Medicaid", "The budget holder", "Budgets outside the pilot", "Providers"]
+    medicaid = design["rows"][0]
+    assert medicaid["bore"] == pytest.approx(55.0)  # acute 50 and 60, nothing else
+    assert medicaid["bore_items"] == [("readmissions and crises", pytest.approx(55.0))]
+    assert not design["shared"]  # no savings passed on: the column is left out
+    # medicaid saves 32.5, outside 6 and providers 5; the holder pays 5 more in every run
+    assert design["sentence"] == (
+        "Against the status quo, medicaid ($32), budgets outside the pilot ($6) and providers "
+        "($5) saved, while the budget holder ($5) paid more."
+    )
+    assert design["totals"]["saving"] == pytest.approx(38.5)  # the total system cost saved
+
+
+def test_a_party_without_an_account_is_left_out_of_the_table(both):
+    rows = [r | {"account:holder:acute": 0.0, "account:holder:net_cost": 0.0} for r in POOL]
+    data = _data(rows + STATUS_QUO, ["no_pool_baseline"])
+    names = [r["name"] for r in findings.who_pays(Study(data))["designs"][0]["rows"]]
+    assert "The budget holder" not in names

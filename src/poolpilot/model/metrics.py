@@ -30,7 +30,8 @@ Kind = Literal["share", "pp", "money", "index", "count", "months", "runs"]
 
 @dataclass(frozen=True)
 class Metric:
-    """One outcome of a run: what it means, its unit, which way is better, how it is shown.
+    """One outcome of a run: what it means, its unit, which way is better, how it is shown,
+    and ``label``, its plain name for readers who are not modellers ("Need left unmet").
 
     ``function`` computes it from a finished model; everything else (the report, the terminal
     summary, sensitivity, docs/ODD.md) reads the rest.
@@ -42,6 +43,7 @@ class Metric:
     unit: str
     direction: Direction
     kind: Kind
+    label: str
 
     def __call__(self, model: PilotModel) -> float:
         return self.function(model)
@@ -169,6 +171,8 @@ def _total_system_cost(m: PilotModel) -> float:
     return math.fsum(v for k, v in accounts(m).items() if k.endswith(":net_cost"))
 
 
+# One line per metric for its kind and label keeps this file short: not reformatted.
+# fmt: off
 #: The metrics, in order: the only place a metric is defined (the report, the terminal,
 #: sensitivity and docs/ODD.md all read these).
 METRICS: dict[str, Metric] = {
@@ -180,7 +184,7 @@ METRICS: dict[str, Metric] = {
             lambda m: _ratio(_cost_weighted(m, m.unmet), _cost_weighted(m, m.true_need)),
             unit="fraction of need cost",
             direction=LOWER,
-            kind="share",
+            kind="share", label="Need left unmet",
         ),
         Metric(
             "community_unmet_need_share",
@@ -190,7 +194,7 @@ METRICS: dict[str, Metric] = {
             ),
             unit="fraction of need cost",
             direction=LOWER,
-            kind="share",
+            kind="share", label="Community need left unmet",
         ),
         Metric(
             "equity_gap",
@@ -198,7 +202,7 @@ METRICS: dict[str, Metric] = {
             lambda m: _spread(_segment_unmet_shares(m)),
             unit="difference of fractions",
             direction=LOWER,
-            kind="share",
+            kind="share", label="Gap in unmet need between groups",
         ),
         Metric(
             "demand_mismatch",
@@ -207,7 +211,7 @@ METRICS: dict[str, Metric] = {
             _demand_mismatch,
             unit="fraction, 0 aligned to 1 disjoint",
             direction=LOWER,
-            kind="share",
+            kind="share", label="Funding out of step with need",
         ),
         Metric(
             "cost_shift_index",
@@ -215,7 +219,7 @@ METRICS: dict[str, Metric] = {
             _cost_shift,
             unit="difference of fractions of pooled spend",
             direction=ZERO,
-            kind="pp",
+            kind="pp", label="Holder's excess share of spend",
         ),
         Metric(
             "unfunded_burden",
@@ -223,7 +227,7 @@ METRICS: dict[str, Metric] = {
             _unfunded_burden,
             unit="currency units",
             direction=LOWER,
-            kind="money",
+            kind="money", label="Work providers did unfunded",
         ),
         Metric(
             "trust_initial_mean",
@@ -231,7 +235,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(_partner_trust(m, "initial").mean()),
             unit="trust, 0 to 1",
             direction=None,
-            kind="index",
+            kind="index", label="Trust in the holder at the start",
         ),
         Metric(
             "trust_final_mean",
@@ -239,7 +243,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(_partner_trust(m, "final").mean()),
             unit="trust, 0 to 1",
             direction=HIGHER,
-            kind="index",
+            kind="index", label="Trust in the holder at the end",
         ),
         Metric(
             "trust_min",
@@ -247,7 +251,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(_partner_trust(m, "all").min()),
             unit="trust, 0 to 1",
             direction=HIGHER,
-            kind="index",
+            kind="index", label="Lowest trust of any partner",
         ),
         Metric(
             "trust_erosion",
@@ -257,7 +261,7 @@ METRICS: dict[str, Metric] = {
             ),
             unit="trust, -1 to 1",
             direction=LOWER,
-            kind="index",
+            kind="index", label="Fall in trust over the pilot",
         ),
         Metric(
             "partner_exits",
@@ -265,7 +269,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.counts["partner_exits"]),
             unit="per run",
             direction=LOWER,
-            kind="count",
+            kind="count", label="Partners who left",
         ),
         Metric(
             "decision_latency_mean",
@@ -273,7 +277,7 @@ METRICS: dict[str, Metric] = {
             lambda m: m.tally.mean("decision_latency"),
             unit="months",
             direction=LOWER,
-            kind="months",
+            kind="months", label="Months for a change to take effect",
         ),
         Metric(
             "disputes_raised",
@@ -281,7 +285,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.counts["disputes_raised"]),
             unit="per run",
             direction=LOWER,
-            kind="count",
+            kind="count", label="Challenges and disputes raised",
         ),
         Metric(
             "disputes_upheld",
@@ -289,7 +293,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.counts["disputes_upheld"]),
             unit="per run",
             direction=LOWER,
-            kind="count",
+            kind="count", label="Challenges and disputes upheld",
         ),
         Metric(
             "escalations",
@@ -297,7 +301,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.counts["escalations"]),
             unit="per run",
             direction=LOWER,
-            kind="count",
+            kind="count", label="Escalations",
         ),
         Metric(
             "disallowed_spend",
@@ -305,7 +309,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.totals["disallowed_spend"]),
             unit="currency units",
             direction=LOWER,
-            kind="money",
+            kind="money", label="Spend outside allowed uses",
         ),
         Metric(
             "clawbacks",
@@ -313,7 +317,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.totals["clawbacks"]),
             unit="currency units",
             direction=LOWER,
-            kind="money",
+            kind="money", label="Money clawed back",
         ),
         Metric(
             "detection_lag_mean",
@@ -321,7 +325,7 @@ METRICS: dict[str, Metric] = {
             lambda m: m.tally.mean("detection_lag"),
             unit="months",
             direction=LOWER,
-            kind="months",
+            kind="months", label="Months to detect disallowed spend",
         ),
         Metric(
             "financial_drift",
@@ -332,7 +336,7 @@ METRICS: dict[str, Metric] = {
             ),
             unit="fraction of cumulative budget",
             direction=LOWER,
-            kind="share",
+            kind="share", label="Spend off budget",
         ),
         Metric(
             "year_end_shock",
@@ -341,7 +345,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.peaks["year_end_shock"]),
             unit="fraction of initial annual funding",
             direction=LOWER,
-            kind="share",
+            kind="share", label="Largest single audit adjustment",
         ),
         Metric(
             "acute_events",
@@ -349,7 +353,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.acute[: m.month].sum()),
             unit="events per run",
             direction=LOWER,
-            kind="count",
+            kind="count", label="Readmissions and crises",
         ),
         Metric(
             "acute_cost",
@@ -357,7 +361,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float((m.acute[: m.month] * m.acute_unit_cost).sum()),
             unit="currency units",
             direction=LOWER,
-            kind="money",
+            kind="money", label="Cost of readmissions and crises",
         ),
         Metric(
             "acute_cost_avoided_per_dollar",
@@ -366,7 +370,7 @@ METRICS: dict[str, Metric] = {
             _avoided_per_dollar,
             unit="currency units per currency unit paid",
             direction=HIGHER,
-            kind="index",
+            kind="index", label="Acute cost avoided per dollar of services",
         ),
         Metric(
             "ended_early",
@@ -374,7 +378,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.ended_month is not None),
             unit="1 or 0; averaged: share of runs",
             direction=LOWER,
-            kind="runs",
+            kind="runs", label="Pilots that ended early",
         ),
         Metric(
             "ended_month",
@@ -382,7 +386,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.ended_month if m.ended_month is not None else m.horizon),
             unit="month, 1 = first",
             direction=HIGHER,
-            kind="months",
+            kind="months", label="Month the pilot ended",
         ),
         Metric(
             "total_system_cost",
@@ -392,7 +396,7 @@ METRICS: dict[str, Metric] = {
             _total_system_cost,
             unit="currency units",
             direction=LOWER,
-            kind="money",
+            kind="money", label="Total system cost",
         ),
         Metric(
             "fragmentation_cost",
@@ -403,7 +407,7 @@ METRICS: dict[str, Metric] = {
             ),
             unit="currency units",
             direction=LOWER,
-            kind="money",
+            kind="money", label="Cost of fragmented funding",
         ),
         Metric(
             "delayed_bed_days",
@@ -411,7 +415,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.totals["delayed_bed_days"]),
             unit="bed days per run",
             direction=LOWER,
-            kind="count",
+            kind="count", label="Bed days lost to delayed discharge",
         ),
         Metric(
             "shared_savings",
@@ -419,7 +423,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.parties.shared[m.parties.shared > 0].sum()),
             unit="currency units",
             direction=None,
-            kind="money",
+            kind="money", label="Savings shared with payers",
         ),
         Metric(
             "community_spend_share",
@@ -429,7 +433,7 @@ METRICS: dict[str, Metric] = {
             ),
             unit="fraction of pooled spend",
             direction=None,
-            kind="share",
+            kind="share", label="Community services' share of spend",
         ),
         Metric(
             "under_delivery",
@@ -441,7 +445,7 @@ METRICS: dict[str, Metric] = {
             ),
             unit="fraction of funded demand",
             direction=LOWER,
-            kind="share",
+            kind="share", label="Funded service not delivered",
         ),
         Metric(
             "upstream_spend",
@@ -449,7 +453,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.upstream.sum()),
             unit="currency units",
             direction=None,
-            kind="money",
+            kind="money", label="Preventive spend",
         ),
         Metric(
             "pooled_funding",
@@ -457,7 +461,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.contributed[: m.ended_month or m.month].sum()),
             unit="currency units",
             direction=None,
-            kind="money",
+            kind="money", label="Money pooled",
         ),
         Metric(
             "running_cost",
@@ -465,7 +469,7 @@ METRICS: dict[str, Metric] = {
             lambda m: m.books.total("administration"),
             unit="currency units",
             direction=LOWER,
-            kind="money",
+            kind="money", label="Cost of running the pool",
         ),
         Metric(
             "exit_refunds",
@@ -473,7 +477,7 @@ METRICS: dict[str, Metric] = {
             lambda m: m.books.total("refund"),
             unit="currency units",
             direction=None,
-            kind="money",
+            kind="money", label="Refunds to partners who left",
         ),
         Metric(
             "payer_trust_final_mean",
@@ -481,7 +485,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.payer_trust.mean()),
             unit="trust, 0 to 1",
             direction=HIGHER,
-            kind="index",
+            kind="index", label="Payers' trust at the end",
         ),
         Metric(
             "provider_trust_final_mean",
@@ -489,7 +493,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.trust[~m.line_own].mean()) if (~m.line_own).any() else 0.0,
             unit="trust, 0 to 1",
             direction=HIGHER,
-            kind="index",
+            kind="index", label="Providers' trust at the end",
         ),
         Metric(
             "payer_reductions",
@@ -497,7 +501,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.counts["payer_reduce"]),
             unit="per run",
             direction=LOWER,
-            kind="count",
+            kind="count", label="Payer contribution cuts",
         ),
         Metric(
             "payer_withdrawals",
@@ -505,7 +509,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.counts["payer_withdraw"]),
             unit="per run",
             direction=LOWER,
-            kind="count",
+            kind="count", label="Payer withdrawals",
         ),
         Metric(
             "resolution_months_mean",
@@ -513,7 +517,7 @@ METRICS: dict[str, Metric] = {
             lambda m: m.tally.mean("resolution_months"),
             unit="months",
             direction=LOWER,
-            kind="months",
+            kind="months", label="Months to settle a challenge",
         ),
         Metric(
             "approvals_requested",
@@ -521,7 +525,7 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.counts["approvals_requested"]),
             unit="per run",
             direction=None,
-            kind="count",
+            kind="count", label="Changes put to a partner vote",
         ),
         Metric(
             "approvals_rejected",
@@ -529,10 +533,11 @@ METRICS: dict[str, Metric] = {
             lambda m: float(m.tally.counts["approvals_rejected"]),
             unit="per run",
             direction=None,
-            kind="count",
+            kind="count", label="Changes voted down",
         ),
     ]
 }
+# fmt: on
 
 #: The metric names, in order.
 METRIC_NAMES = list(METRICS)

@@ -5,9 +5,11 @@
 and writes ``folder/report.html``: figures embedded as SVG data, styles inline, no script and no
 external reference, so it reads offline and prints to PDF from any browser.
 
-The pipeline, one module each: `data` loads the folder, `tables` and `series` compute the
-frames, `figures` draws, `formats` writes numbers, `render` fills the Jinja templates in
-``templates/`` (autoescaped) section by section. docs/report.md says how to read the numbers.
+The pipeline, one module each: `data` loads the folder; `verdict` (page one: each pooled
+design against its own status quo), `tables`, `accounts` and `series` compute the frames;
+`figures` draws, `formats` writes numbers, `title` names the study, and `render` fills the
+Jinja templates in ``templates/`` (autoescaped) section by section. docs/report.md says how
+to read the numbers.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from poolpilot.report.tables import (
     pool_return,
     summary_frame,
 )
+from poolpilot.report.title import study_title
+from poolpilot.report.verdict import OUTCOMES, outcome_frame
 
 __all__ = [
     "HEADLINES",
+    "OUTCOMES",
     "REPORT_NAME",
     "SECTIONS",
     "ReportData",
@@ -41,10 +46,12 @@ __all__ = [
     "governance_frames",
     "headline_frame",
     "load",
+    "outcome_frame",
     "party_accounts",
     "pool_return",
     "render",
     "spend_frames",
+    "study_title",
     "summary_frame",
     "trajectories",
     "write_report",
@@ -54,13 +61,14 @@ __all__ = [
 REPORT_NAME = "report.html"
 
 
-def write_report(folder: str | Path) -> Path:
+def write_report(folder: str | Path, title: str | None = None) -> Path:
     """Write ``folder/report.html`` from the results folder and return its path.
 
+    ``title`` replaces the title made from the study (its designs and date); it is not stored.
     Written to a temporary name first, so a reader never sees half a report.
     """
     folder = Path(folder)
-    text = render(load(folder))
+    text = render(load(folder), title=title)
     path = folder / REPORT_NAME
     tmp = folder / f".{REPORT_NAME}.tmp"
     tmp.write_text(text, encoding="utf-8")

@@ -23,6 +23,13 @@ from poolpilot.report.tables import baseline_pairs, wide
 PREFIX = "account:"
 #: What a party bore because of the pathway, beside what it paid in.
 BORNE = ("acute", "delays", "contracts", "unfunded_work")
+#: What each item a party bore is, in words.
+BORNE_NAMES = {
+    "acute": "readmissions and crises",
+    "delays": "delayed discharges",
+    "contracts": "running contracts",
+    "unfunded_work": "unfunded work",
+}
 #: The who-pays table's money columns: (column, heading). Net cost = paid in - savings shared
 #: with the party + what it bore.
 PARTY_COLUMNS: list[tuple[str, str]] = [

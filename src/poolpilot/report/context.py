@@ -2,7 +2,7 @@
 them.
 
 `Study` holds a loaded results folder and the frames more than one section reads (the ranked
-summary, the headlines, the return on the pool, the parties' accounts), each computed once.
+summary, the what-to-fund outcomes, the return on the pool, the parties' accounts), each computed once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import cached_property
 import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
-from poolpilot.report import accounts, figures, tables
+from poolpilot.report import accounts, figures, series, tables, verdict
 from poolpilot.report.data import ReportData
 from poolpilot.report.palette import Colours
 
@@ -56,9 +56,8 @@ class Study:
         self.summary, self.offered = tables.ranked_summary(data)
 
     @cached_property
-    def headlines(self) -> pd.DataFrame:
-        runs = self.data.runs
-        return tables.headline_frame(self.summary, runs[runs["label"].isin(self.offered)])
+    def outcomes(self) -> pd.DataFrame:
+        return verdict.outcome_frame(self.data)
 
     @cached_property
     def returns(self) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -72,3 +71,16 @@ class Study:
     @cached_property
     def accounts(self) -> pd.DataFrame:
         return accounts.party_accounts(self.data)
+
+    @cached_property
+    def months(self) -> dict[str, pd.DataFrame]:
+        """Monthly series as medians and bands (`series.trajectories`)."""
+        return series.trajectories(self.data)
+
+    @cached_property
+    def spend(self) -> dict[str, pd.DataFrame]:
+        return series.spend_frames(self.data)
+
+    @cached_property
+    def activity(self) -> dict[str, pd.DataFrame]:
+        return series.governance_frames(self.data)

@@ -1,5 +1,5 @@
-"""The data of the sections a funder compares designs by: summary, return, who pays and who
-saves, comparison table.
+"""The data of the sections a funder decides by: what to fund, the outcomes in full, the
+return on the pool, who pays and who saves, and the designs compared.
 
 Each function takes the `Study` and returns the dict its template (``templates/<key>.html.j2``)
 reads as ``c``; values are plain, the templates escape them.
@@ -12,78 +12,85 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from poolpilot.model.metrics import METRICS, ZERO
-from poolpilot.report import accounts, figures, formats, tables
+from poolpilot.model.metrics import METRICS
+from poolpilot.report import accounts, figures, formats, tables, verdict
 from poolpilot.report.context import DESIGNS_PER_TABLE, Figure, Study, chunks, embed
 from poolpilot.scenario.variants import population_key
 
 
-def summary(s: Study) -> dict[str, Any]:
-    """The headline findings, one sentence each, and the return on the pool in a line."""
+def populations(s: Study) -> list[list[str]]:
+    """The pooled designs grouped by the population they serve (more than one group: the
+    report compares them per person or within their population only)."""
     d = s.data
-    if d.runs.empty:
-        return {"empty": True}
     groups: dict[str, list[str]] = {}
     for label in d.labels:
-        groups.setdefault(population_key(d.scenario(label)), []).append(label)
+        if label not in d.baselines:
+            groups.setdefault(population_key(d.scenario(label)), []).append(label)
+    return list(groups.values()) if len(groups) > 1 and d.scenarios else []
+
+
+def _cells(s: Study, design: str) -> list[dict[str, Any] | None]:
+    """One design's five outcomes as the what-to-fund table and the outcomes in full read
+    them: difference, interval, share of runs better, and both values."""
+    frame = s.outcomes
+    cells = []
+    for o in verdict.OUTCOMES:
+        part = frame[(frame["design"] == design) & (frame["outcome"] == o.key)]
+        if part.empty:
+            cells.append(None)
+            continue
+        r = part.iloc[0]
+        good = r["clear"] and ((r["diff"] > 0) == (o.direction == verdict.HIGHER))
+        cells.append(
+            {
+                "diff": verdict.difference(o, r["diff"], s.symbol),
+                "interval": verdict.interval(o, r["low"], r["high"], s.symbol),
+                "better": f"{r['better']:.0%}",
+                "mark": ("gain" if good else "loss") if r["clear"] else "",
+                "value": verdict.value(o, r["value"], s.symbol),
+                "baseline": verdict.value(o, r["baseline_value"], s.symbol),
+            }
+        )
+    return cells
+
+
+def what_to_fund(s: Study) -> dict[str, Any]:
+    """Page one: the verdict in plain sentences, then each pooled design's difference from its
+    own status quo on the five headline outcomes."""
+    d = s.data
+    frame = s.outcomes
+    designs = list(dict.fromkeys(frame["design"])) if not frame.empty else []
+    _, reasons = s.returns
     return {
-        "empty": False,
-        "replicates": int(d.runs["replicate"].nunique()),
+        "empty": d.runs.empty,
+        "baselines": bool(d.baselines),
+        "sentences": verdict.sentences(frame, s.symbol),
+        "headers": [o.label for o in verdict.OUTCOMES],
+        "units": [o.unit for o in verdict.OUTCOMES],
+        "rows": [{"design": x, "cells": _cells(s, x)} for x in designs],
+        "pairs": int(frame["n"].max()) if not frame.empty else 0,
+        "populations": populations(s),
+        "unpaired": [x for x in reasons if x not in designs],
         "complete": d.complete,
-        "unknown": d.runs_planned is None,
-        "designs": len(d.labels),
         "collapsed": d.collapsed,
         "points": d.points,
         "varied": ", ".join(d.varied),
-        "populations": list(groups.values()) if len(groups) > 1 and d.scenarios else [],
-        "findings": [_finding(row, s.symbol) for row in s.headlines.to_dict("records")],
-        "pool": _return_sentence(s),
+        "offered": [x for x in d.labels if x not in d.baselines],
     }
 
 
-def _finding(row: dict[str, Any], symbol: str) -> dict[str, Any]:
-    """One headline as the summary's sentence reads it: names, values, paired differences."""
-    metric = row["metric"]
-
-    def value(key: str) -> dict[str, str]:
-        return {
-            "stat": "share of runs" if row.get(f"{key}_stat") == "share of runs" else "median",
-            "value": formats.fmt(metric, row[f"{key}_centre"], symbol),
-            "spread": formats.fmt_interval(metric, row[f"{key}_low"], row[f"{key}_high"], symbol),
-        }
-
-    def difference(key: str) -> dict[str, Any]:
-        return {
-            "of_absolute": row.get("direction") == ZERO,
-            "mean": formats.fmt_diff(metric, row[f"{key}_diff_mean"], symbol),
-            "interval": formats.fmt_diff_interval(
-                metric, row[f"{key}_diff_low"], row[f"{key}_diff_high"], symbol
-            ),
-            "clear": bool(row[f"{key}_clear"]),
-        }
-
-    ranked = row["designs"] > 1 and not row["same"]
-    runner = row.get("runner_up") if ranked and isinstance(row.get("runner_up"), str) else None
-    nxt = row.get("next_worst") if ranked and isinstance(row.get("next_worst"), str) else None
+def outcomes(s: Study) -> dict[str, Any]:
+    """The outcomes in full: each design's value beside its status quo's."""
+    frame = s.outcomes
+    designs = list(dict.fromkeys(frame["design"])) if not frame.empty else []
+    baseline = dict(zip(frame["design"], frame["baseline"], strict=False))
     return {
-        "metric": metric,
-        "title": row["title"],
-        "quantity": row["quantity"],
-        "direction": row.get("direction"),
-        "designs": row["designs"],
-        "same": row["same"],
-        "best": row["best"],
-        "best_value": value("best"),
-        "worst": row.get("worst") if ranked else [],
-        "worst_value": value("worst") if ranked else {},
-        "runner_up": runner,
-        "best_diff": difference("best") if runner else {},
-        "next_worst": nxt,
-        "worst_diff": difference("worst") if nxt else {},
+        "headers": [o.label for o in verdict.OUTCOMES],
+        "rows": [{"design": x, "baseline": baseline[x], "cells": _cells(s, x)} for x in designs],
     }
 
 
-#: How the summary says a component of the return: (when above zero, when below zero).
+#: How the return section says a component of the return: (when above zero, when below zero).
 COMPONENT_PHRASES = {
     "acute_cost_avoided": ("avoided {} of acute cost", "added {} of acute cost"),
     "fragmentation_cost_avoided": (
@@ -109,42 +116,7 @@ def _components(part: pd.DataFrame, symbol: str) -> list[str]:
     return phrases
 
 
-def _verdict(low: float, high: float) -> str:
-    return "above" if low > 0 else "below" if high < 0 else "unclear"
-
-
-def _main(table: pd.DataFrame) -> pd.DataFrame:
-    """Each design's return against its main baseline (not the frictionless planner's line)."""
-    return table[table["main"].astype(bool)] if not table.empty else table
-
-
-def _return_sentence(s: Study) -> dict[str, Any]:
-    """The summary's line on the return on the pool: the design with the best return, what it
-    saved and how, in words that follow the signs."""
-    table, reasons = s.returns
-    if table.empty:
-        return {"baselines": bool(s.data.baselines), "top": None, "skip": False}
-    main = _main(table)
-    ranked = main[main["measure"] == "return_on_pool"].sort_values("mean", ascending=False)
-    if ranked.empty:
-        return {"baselines": True, "top": None, "skip": True}
-    top = ranked.iloc[0]
-    part = main[main["design"] == top["design"]].set_index("measure")
-    saved = part.loc["system_cost_saved"] if "system_cost_saved" in part.index else None
-    return {
-        "baselines": True,
-        "skip": False,
-        "top": top.to_dict(),
-        "unit": formats.per_pooled(s.data.currency),
-        "saved": None if saved is None else saved[["mean", "low", "high"]].to_dict(),
-        "components": _components(part, s.symbol),
-        "verdict": _verdict(top["low"], top["high"]),
-        "several": len(ranked) > 1,
-        "more": len(ranked) > 1 or bool(reasons),
-    }
-
-
-def _return_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+def _return_rows(table: pd.DataFrame, symbol: str) -> list[dict[str, Any]]:
     """The return table's rows: each design against its baseline, then (where the folder has
     one) against a frictionless planner."""
     rows = []
@@ -158,7 +130,15 @@ def _return_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
             else:
                 cells.append(None)
         against = str(part["against"].iloc[0])
-        rows.append({"design": design, "baseline": baseline, "against": against, "cells": cells})
+        rows.append(
+            {
+                "design": design,
+                "baseline": baseline,
+                "against": against,
+                "cells": cells,
+                "phrases": _components(part, symbol),
+            }
+        )
     return rows
 
 
@@ -180,8 +160,8 @@ def _return_figure(table: pd.DataFrame, unit: str) -> Figure | None:
     return embed(
         fig,
         f"Return on the pool {unit}, by design",
-        "Right of the dashed line: the design's total system cost was lower than its no-pool "
-        f"baseline's (the pool saved); left of it, higher. Values are {unit}.",
+        "Right of the dashed line: the design's total system cost was lower than its status "
+        f"quo's (the pool saved); left of it, higher. Values are {unit}.",
     )
 
 
@@ -196,54 +176,122 @@ def pool(s: Study) -> dict[str, Any]:
         "baselines": bool(s.data.baselines),
         "unit": unit,
         "headers": [title.format(unit=unit) for _, title, _ in tables.RETURN_MEASURES],
-        "rows": _return_rows(table),
+        "rows": _return_rows(table, s.symbol),
         "ideal": bool(len(table) and (table["against"] == tables.IDEAL).any()),
         "figure": _return_figure(table, unit),
         "reasons": by_reason,
     }
 
 
+#: How the who-pays table names the parties that are not payers.
+PARTY_NAMES = {
+    "holder": "the budget holder",
+    "outside": "budgets outside the pilot",
+    "providers": "providers",
+}
+
+
+def party_name(party: str) -> str:
+    """A party as a funder reads it: payers by their name, the others in words."""
+    return PARTY_NAMES.get(party, party.replace("_", " "))
+
+
+def _capital(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def _gains_and_losses(part: pd.DataFrame, symbol: str) -> str:
+    """Who gains and who loses against the status quo, in one sentence (clear savings only)."""
+
+    def listed(rows: pd.DataFrame, sign: float) -> str:
+        items = [
+            f"{party_name(r.party)} ({formats.money(sign * r.saving, symbol)})"
+            for r in rows.itertuples(index=False)
+        ]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    gains = part[part["saving_low"] > 0].sort_values("saving", ascending=False)
+    losses = part[part["saving_high"] < 0].sort_values("saving")
+    out = []
+    if not gains.empty:
+        out.append(f"Against the status quo, {listed(gains, 1)} saved")
+    if not losses.empty:
+        out.append(
+            (", while " if out else "Against the status quo, ") + f"{listed(losses, -1)} paid more"
+        )
+    if not out:
+        return "No party's saving against the status quo is clear of the noise."
+    rest = len(part) - len(gains) - len(losses)
+    others = "the other one" if rest == 1 else f"the other {verdict.number(rest)}"
+    tail = f"; for {others} the difference is within the noise" if rest else ""
+    return "".join(out) + tail + "."
+
+
 def who_pays(s: Study) -> dict[str, Any]:
-    """Each pooled design's parties: what they paid and bore, and their saving, in a table
-    and a figure per design."""
+    """Each pooled design's parties: what each paid in and bore, its net cost with and without
+    the pool, and what it saved, in a table and a figure per design."""
     frame = s.accounts
-    columns = [column for column, _ in accounts.PARTY_COLUMNS]
     designs = []
     for (design, baseline), part in frame.groupby(["design", "baseline"], sort=False):
-        savings = part.set_index("party")[["saving", "saving_low", "saving_high"]]
+        money_columns = ["paid_in", "shared", *accounts.BORNE, "net_cost", "baseline_net_cost"]
+        part = part[(part[money_columns].abs() >= 0.5).any(axis=1)]  # a party with no account
+        shown = part.assign(party=[_capital(party_name(x)) for x in part["party"]])
+        savings = shown.set_index("party")[["saving", "saving_low", "saving_high"]]
         fig = figures.signed_bars(
             savings.set_axis(["mean", "low", "high"], axis=1),
             f"{design}: saving by party",
-            f"Saving against the baseline ({s.symbol}; mean and its 95% interval)",
+            f"Saving against the status quo ({s.symbol}; mean and its 95% interval)",
             formatter=figures.money_formatter(s.symbol),
             colours=s.colours.partners,
         )
         caption = (
-            f"{design}: each party's net cost in {baseline} minus its net cost with the pool, "
-            "paired by seed. Right of zero: the party saved; left of zero: the pool cost it "
-            "more than the baseline. Each party has its colour of every figure in the report."
+            f"{design}: what each party saved against its status quo, run by run. Right of "
+            "zero: the party saved; left of zero: the pool cost it more. Each party has its "
+            "colour in every figure of the report."
         )
+        rows = []
+        for r in part.to_dict("records"):
+            bore = {item: r[item] for item in accounts.BORNE}
+            rows.append(
+                r
+                | {
+                    "name": _capital(party_name(r["party"])),
+                    "bore": sum(bore.values()),
+                    "bore_items": [
+                        (accounts.BORNE_NAMES[i], v) for i, v in bore.items() if abs(v) >= 0.5
+                    ],
+                }
+            )
+        totals = part[["paid_in", "shared", *accounts.BORNE, "net_cost", "baseline_net_cost"]]
+        totals = totals.sum().to_dict()
+        totals["bore"] = sum(totals[i] for i in accounts.BORNE)
+        totals["saving"] = float(part["saving"].sum())
         designs.append(
             {
                 "design": design,
                 "baseline": baseline,
-                "rows": part.to_dict("records"),
-                "totals": part[[*columns, "saving"]].sum().to_dict(),
+                "rows": rows,
+                "totals": totals,
+                "shared": bool((part["shared"].abs() >= 0.5).any()),
+                "sentence": _gains_and_losses(part, s.symbol),
                 "figure": embed(fig, f"Saving by party, {design}", caption),
             }
         )
     return {
         "baselines": bool(s.data.baselines),
         "accounts": bool(accounts.account_columns(s.data.runs)),
-        "headers": [title for _, title in accounts.PARTY_COLUMNS],
-        "columns": columns,
         "designs": designs,
         "unpaired": list(s.returns[1]),
     }
 
 
+#: Metrics the comparison leaves to the glossary: the trust change is on page one, as points.
+NOT_COMPARED = {"trust_erosion"}
+
+
 def comparison(s: Study) -> dict[str, Any]:
-    """Every metric of every design, in blocks that fit a page, with the marks."""
+    """Every metric of every design, by its label, in blocks that fit a page, with the marks
+    (pooled designs ranked only against designs that serve the same population)."""
     d = s.data
     cells = {
         (r["metric"], r["design"]): r
@@ -253,17 +301,31 @@ def comparison(s: Study) -> dict[str, Any]:
     metrics = [
         {
             "name": metric,
-            "definition": METRICS[metric].definition if metric in METRICS else "",
+            "label": formats.label_of(metric),
             "direction": formats.direction_of(metric),
             "runs": formats.kind_of(metric) == "runs",
         }
         for metric in dict.fromkeys(s.summary["metric"])
+        if metric in METRICS and metric not in NOT_COMPARED  # accounts: who pays and who saves
     ]
+    constant = []
+    for m in list(metrics):
+        shown = {
+            (formats.fmt(m["name"], c["centre"], s.symbol), formats.fmt(m["name"], c["low"]))
+            + (formats.fmt(m["name"], c["high"]),)
+            for (name, _), c in cells.items()
+            if name == m["name"]
+        }
+        if len(shown) == 1 and len(d.labels) > 1 and len(set(next(iter(shown)))) == 1:
+            constant.append({"label": m["label"], "value": next(iter(shown))[0]})
+            metrics.remove(m)  # the same in every design and run: one line, not a row
     return {
         "empty": s.summary.empty,
         "metrics": metrics,
+        "constant": constant,
         "blocks": chunks(d.labels),
         "cells": cells,
         "designs": len(d.labels),
         "per_table": DESIGNS_PER_TABLE,
+        "populations": populations(s),
     }

@@ -24,6 +24,11 @@ def kind_of(metric: str) -> str:
     return METRICS[metric].kind if metric in METRICS else "number"
 
 
+def label_of(metric: str) -> str:
+    """A metric's plain name from the registry; the column's own name when it is not a metric."""
+    return METRICS[metric].label if metric in METRICS else metric.replace("_", " ")
+
+
 def direction_of(metric: str) -> Direction:
     """Which way is better for a metric (None for inputs, activity, and unknown columns)."""
     return METRICS[metric].direction if metric in METRICS else None

@@ -7,8 +7,8 @@ A section is three things, so adding one touches three places:
 3. an entry in `SECTIONS`: key, title, and the small function (in `findings` or `sections`)
    that turns the numbers into the template's data, or None when the section does not apply.
 
-`context.Study` holds what several sections share (the ranked summary, the return on the pool),
-computed once per report.
+`context.Study` holds what several sections share (the ranked summary, the what-to-fund
+outcomes, the return on the pool, the accounts), computed once per report.
 
 Templates are rendered with autoescaping on: every name, description and value from a scenario
 or a results table is escaped by Jinja, and nothing here builds markup by hand. Figures are our
@@ -28,15 +28,19 @@ from poolpilot._version import __version__
 from poolpilot.report import formats
 from poolpilot.report.context import Study
 from poolpilot.report.data import ReportData
-from poolpilot.report.findings import comparison, pool, summary, who_pays
+from poolpilot.report.findings import comparison, outcomes, pool, what_to_fund, who_pays
 from poolpilot.report.sections import (
     assumptions,
+    details,
+    glossary,
     governance,
     money,
+    reading,
     reproducibility,
     sensitivity,
     trajectories,
 )
+from poolpilot.report.title import study_date, study_title
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -72,20 +76,27 @@ def _with_runs(section: Callable[[Study], dict[str, Any] | None]):
 
 @dataclass(frozen=True)
 class Section:
-    """One section of the page: anchor, heading, template, and its data (None: left out)."""
+    """One section of the page: anchor, heading, template, and its data (None: left out).
+
+    Appendix sections (how to read the numbers, the glossary, assumptions, reproducibility)
+    come after a page break: a funder reads the main report without them.
+    """
 
     key: str
     title: str
     context: Callable[[Study], dict[str, Any] | None]
+    appendix: bool = False
 
     @property
     def template(self) -> str:
         return f"{self.key}.html.j2"
 
 
-#: The sections in a funder's reading order.
+#: The sections in a funder's reading order: the decision first, the details after, the
+#: appendix last.
 SECTIONS = [
-    Section("summary", "Summary", summary),
+    Section("verdict", "What to fund", what_to_fund),
+    Section("outcomes", "The outcomes in full", _with_runs(outcomes)),
     Section("return", "Return on the pool", _with_runs(pool)),
     Section("accounts", "Who pays and who saves", _with_runs(who_pays)),
     Section("comparison", "Designs compared", _with_runs(comparison)),
@@ -93,13 +104,19 @@ SECTIONS = [
     Section("money", "Where the money went", _with_runs(money)),
     Section("governance", "Governance activity", _with_runs(governance)),
     Section("sensitivity", "Which rules matter most", sensitivity),
-    Section("assumptions", "Assumptions", assumptions),
-    Section("reproducibility", "Reproducibility", reproducibility),
+    Section("reading", "How to read the numbers", _with_runs(reading), appendix=True),
+    Section("details", "Detail by design", _with_runs(details), appendix=True),
+    Section("glossary", "Glossary of measures", glossary, appendix=True),
+    Section("assumptions", "Assumptions", assumptions, appendix=True),
+    Section("reproducibility", "Reproducibility", reproducibility, appendix=True),
 ]
 
 
-def render(data: ReportData) -> str:
-    """The report's HTML for loaded results: one self-contained page."""
+def render(data: ReportData, title: str | None = None) -> str:
+    """The report's HTML for loaded results: one self-contained page.
+
+    ``title`` replaces the one made from the study (its designs and date).
+    """
     study = Study(data)
     sections = []
     for section in SECTIONS:
@@ -109,8 +126,12 @@ def render(data: ReportData) -> str:
     m = data.manifest
     replicates = m.get("replicates", data.runs["replicate"].nunique() if len(data.runs) else 0)
     page = {
-        "title": f"poolpilot report: {data.folder.resolve().name}",
+        "title": title or study_title(data),
         "designs": len(data.labels),
+        "pooled": len([x for x in data.labels if x not in data.baselines]),
+        "baselines": len(data.baselines),
+        "months": sorted({int(v) for v in (m.get("months") or {}).values() if v}),
+        "date": study_date(m.get("created")),
         "replicates": replicates,
         "created": m.get("created"),
         "version": m.get("poolpilot_version", __version__),
@@ -120,4 +141,6 @@ def render(data: ReportData) -> str:
         "runs_planned": data.runs_planned,
     }
     template = environment().get_template("page.html.j2")
-    return template.render(page=page, sections=sections, symbol=data.symbol)
+    main = [(s, c) for s, c in sections if not s.appendix]
+    appendix = [(s, c) for s, c in sections if s.appendix]
+    return template.render(page=page, main=main, appendix=appendix, symbol=data.symbol)

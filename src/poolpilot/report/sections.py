@@ -14,18 +14,21 @@ import numpy as np
 import pandas as pd
 
 from poolpilot._version import __version__
-from poolpilot.report import figures, series, tables
+from poolpilot.model.metrics import METRICS
+from poolpilot.report import figures, formats, series, tables, verdict
 from poolpilot.report.context import Study, chunks, embed
 from poolpilot.report.data import ReportData, field
 
+#: Designs per block of the parameters table: values are long, and no word is broken.
+PARAMETER_DESIGNS = 4
 #: At most this many sensitivity figures (metric x method); the ranked table has them all.
 MAX_SENSITIVITY_FIGURES = 16
 
 
 def trajectories(s: Study) -> dict[str, Any]:
-    """Mean trust for all designs, then each design's months in one figure."""
+    """Mean trust for all designs over the months (each design's own months: the appendix)."""
     d = s.data
-    traj = series.trajectories(d)
+    traj = s.months
     overview = None
     if "mean_trust" in traj:
         mean = traj["mean_trust"].reindex(d.labels, level=0)
@@ -37,13 +40,21 @@ def trajectories(s: Study) -> dict[str, Any]:
                 colours=s.colours,
             ),
             "Mean partner trust over the months, by design",
-            "Mean trust of the partners (providers and payers) in the holder"
+            "Mean trust of the partners (providers and payers) in the budget holder"
             + (
-                "; bands omitted with more than four designs, see each design below."
+                "; bands omitted with more than four designs."
                 if len(d.labels) > 4
-                else "."
+                else "; bands: the range of 90% of the runs."
             ),
         )
+    return {"overview": overview}
+
+
+def _design_months(s: Study) -> list[dict[str, Any]]:
+    """Each pooled design's months in one figure: trust by partner, unmet need by service, and
+    spend against budget (the status quo's are in the overview and the tables)."""
+    d = s.data
+    traj = s.months
     empty = pd.DataFrame(columns=["low", "median", "high"])
 
     def part(name: str, label: str) -> pd.DataFrame:
@@ -52,8 +63,9 @@ def trajectories(s: Study) -> dict[str, Any]:
             return empty
         return q.xs(label, level="label")
 
+    offered = [label for label in d.labels if label not in d.baselines] or list(d.labels)
     designs = []
-    for label in d.labels:
+    for label in offered:
         payers = [p.get("name") for p in field(d.scenario(label), "payers", [])]
         fig = figures.design_trajectories(
             "",
@@ -70,14 +82,29 @@ def trajectories(s: Study) -> dict[str, Any]:
             "(bottom left), and cumulative spend against the cumulative budget (bottom right)."
         )
         designs.append({"label": label, "figure": embed(fig, f"Trajectories of {label}", caption)})
-    return {"overview": overview, "designs": designs}
+    return designs
+
+
+def details(s: Study) -> dict[str, Any]:
+    """The appendix's detail by design: each pooled design's months, spend by partner and
+    payer, and the cases heard at each tier of the escalation ladder."""
+    frames = s.spend
+    out: dict[str, Any] = {"designs": _design_months(s), "partners": [], "payers": []}
+    for key in ("partners", "payers"):
+        frame = frames.get(key)
+        if frame is not None and not frame.empty:
+            out[key] = _groups(frame)
+    tiers = s.activity["tiers"]
+    out["tiers"] = _groups(tiers) if not tiers.empty else []
+    out["tier_figure"] = _tier_figure(s)
+    return out
 
 
 def money(s: Study) -> dict[str, Any]:
     """Where the pooled money went: by service, the holder's own share, partners, payers."""
     d = s.data
-    frames = series.spend_frames(d)
-    out: dict[str, Any] = {"services": None, "shift": None, "partners": [], "payers": []}
+    frames = s.spend
+    out: dict[str, Any] = {"services": None, "shift": None}
     services = frames.get("services")
     if services is not None and not services.empty:
         hatched = pd.DataFrame(False, index=services.index, columns=services.columns)
@@ -108,11 +135,7 @@ def money(s: Study) -> dict[str, Any]:
             "markers is the cost shift index (own lines' share of pooled spend minus their "
             "share of need cost).",
         )
-    for key in ("partners", "payers"):
-        frame = frames.get(key)
-        if frame is not None and not frame.empty:
-            out[key] = _groups(frame)
-    out["empty"] = not any(out[k] for k in ("services", "shift", "partners", "payers"))
+    out["empty"] = not any(out[k] for k in ("services", "shift"))
     return out
 
 
@@ -151,9 +174,7 @@ OUTCOMES = [
 
 def governance(s: Study) -> dict[str, Any]:
     """Governance activity per run, and the cases heard at each tier."""
-    d = s.data
-    frames = series.governance_frames(d)
-    act, tiers = frames["activity"], frames["tiers"]
+    act = s.activity["activity"]
 
     def rows(columns: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
         return [
@@ -166,6 +187,25 @@ def governance(s: Study) -> dict[str, Any]:
             for lab in act.index
         ]
 
+    def happened(column: str) -> bool:
+        if column not in act:
+            return False
+        values = pd.to_numeric(act[column], errors="coerce").fillna(0.0)
+        return bool((values != 0).any())
+
+    tables, none = {}, []
+    for key, columns in (("activity", ACTIVITY), ("outcomes", OUTCOMES)):
+        shown = [c for c in columns if happened(c[0])]
+        none += [title for column, title, _ in columns if not happened(column)]
+        tables[key] = {"headers": [t for _, t, _ in shown], "rows": rows(shown)} if shown else None
+    # what happened in no design is a line, not a column of zeros
+    return tables | {"none": [n[:1].lower() + n[1:] for n in none]}
+
+
+def _tier_figure(s: Study) -> Any:
+    """Cases heard at each tier of the escalation ladder, by design (None without any)."""
+    d = s.data
+    tiers = s.activity["tiers"]
     figure = None
     if not tiers.empty:
         pivot = tiers.assign(
@@ -183,14 +223,9 @@ def governance(s: Study) -> dict[str, Any]:
             fig,
             "Cases heard at each tier, by design",
             "Tier 1 counts challenges at their first hearing; higher tiers count escalations "
-            "into them. Tier names differ by design: see the table.",
+            "into them. Tier names differ by design: see the table below.",
         )
-    return {
-        "activity": {"headers": [t for _, t, _ in ACTIVITY], "rows": rows(ACTIVITY)},
-        "outcomes": {"headers": [t for _, t, _ in OUTCOMES], "rows": rows(OUTCOMES)},
-        "figure": figure,
-        "tiers": _groups(tiers) if not tiers.empty else [],
-    }
+    return figure
 
 
 def sensitivity(s: Study) -> dict[str, Any] | None:
@@ -216,10 +251,14 @@ def sensitivity(s: Study) -> dict[str, Any] | None:
         try:
             fig = figures.sensitivity(idx, metric, method)
         except (ValueError, KeyError) as err:
-            out["figures"].append({"metric": metric, "method": method, "error": str(err)})
+            out["figures"].append(
+                {"metric": formats.label_of(metric), "method": method, "error": str(err)}
+            )
             continue
-        figure = embed(fig, f"Sensitivity of {metric} ({method})")
-        out["figures"].append({"metric": metric, "method": method, "figure": figure})
+        figure = embed(fig, f"Sensitivity of {formats.label_of(metric)} ({method})")
+        out["figures"].append(
+            {"metric": formats.label_of(metric), "method": method, "figure": figure}
+        )
     out["max_figures"] = MAX_SENSITIVITY_FIGURES
     try:
         ranked = sa.rank(idx)
@@ -230,7 +269,7 @@ def sensitivity(s: Study) -> dict[str, Any] | None:
     top = top.sort_values(["metric", "method", "rank"], kind="stable")
     out["ranked"] = [
         {
-            "metric": r.metric,
+            "metric": formats.label_of(r.metric),
             "method": r.method,
             "rank": None if pd.isna(r.rank) else int(r.rank),
             "parameter": r.parameter,
@@ -247,6 +286,10 @@ def sensitivity(s: Study) -> dict[str, Any] | None:
     return out
 
 
+#: How the appendix names a design's sources.
+SOURCE_NAMES = {"seed_article": "source article", "example": "example", "basis": "basis"}
+
+
 def assumptions(s: Study) -> dict[str, Any]:
     """Each design described, then its parameters: those that differ first."""
     d = s.data
@@ -258,9 +301,7 @@ def assumptions(s: Study) -> dict[str, Any]:
             ("horizon", f"{resolved.get('horizon_months')} months"),
             ("hash", entry.get("hash")),
         ]
-        source = [
-            (k.replace("_", " "), resolved.get(k)) for k in ("seed_article", "example", "basis")
-        ]
+        source = [(SOURCE_NAMES[k], resolved.get(k)) for k in ("seed_article", "example", "basis")]
         designs.append(
             {
                 "name": design,
@@ -276,7 +317,7 @@ def assumptions(s: Study) -> dict[str, Any]:
     else:
         differs = pd.Series(False, index=frame.index, dtype=bool)
     blocks = []
-    for chunk in chunks(columns) if differs.any() else []:
+    for chunk in chunks(columns, PARAMETER_DESIGNS) if differs.any() else []:
         rows = []
         for path, values in frame[differs].iterrows():
             mode = values.fillna("\0").value_counts().index[0]
@@ -323,7 +364,7 @@ def reproducibility(s: Study) -> dict[str, Any]:
     return {
         "fields": [(k, v) for k, v in fields if v is not None],
         "hashes": [(name, e.get("hash")) for name, e in (m.get("scenarios") or {}).items()],
-        "seeds": list(m.get("seeds") or []),
+        "replicates": len(m.get("seeds") or []),
         "failed": [
             {"design": r["design"], "replicate": r["replicate"], "error": str(r.get("error", ""))}
             for r in d.failed.to_dict("records")
@@ -356,3 +397,36 @@ def _kind(kind: Any) -> str | None:
     text = "timeseries and events" if kind.get("detail", True) else "metrics only"
     custom = [f"{k} {kind[k]}" for k in ("model", "holder") if kind.get(k)]
     return ", ".join([text, *custom])
+
+
+def reading(s: Study) -> dict[str, Any]:
+    """How to read the numbers: what the intervals and marks mean, for this study."""
+    d = s.data
+    return {
+        "replicates": int(d.runs["replicate"].nunique()),
+        "complete": d.complete,
+        "unknown": d.runs_planned is None,
+        "designs": len(d.labels),
+    }
+
+
+def glossary(s: Study) -> dict[str, Any]:
+    """Every measure the report shows: its label, technical name, definition, unit and which
+    way is better, so the main report can use labels alone."""
+    shown = set(s.data.metrics)
+    return {
+        "outcomes": [
+            {"label": o.label, "unit": o.unit, "direction": o.direction} for o in verdict.OUTCOMES
+        ],
+        "metrics": [
+            {
+                "label": m.label,
+                "name": m.name,
+                "definition": m.definition,
+                "unit": m.unit,
+                "direction": m.direction or "",
+            }
+            for m in METRICS.values()
+            if m.name in shown or not shown
+        ],
+    }

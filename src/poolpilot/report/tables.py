@@ -220,14 +220,23 @@ def ranked_summary(data: ReportData) -> tuple[pd.DataFrame, list[str]]:
     """The summary frame with only the designs on offer ranked.
 
     No-pool baselines are the reference, not a choice: they appear in the table with their
-    numbers but no marks, and the summary names best and worst among the pooled designs
-    (unless a study holds nothing else). Returns the frame and the ranked labels.
+    numbers but no marks, even beside a single pooled design (unless a study holds nothing
+    but baselines). Pooled designs serving different
+    populations are ranked only within their population: a total over 3,300 people is not
+    better than one over 2,800. Returns the frame and the ranked labels.
     """
     offered = [label for label in data.labels if label not in data.baselines]
-    if len(offered) < 2 or len(offered) == len(data.labels):
+    groups: dict[str, list[str]] = {}
+    for label in offered:
+        groups.setdefault(population_key(data.scenario(label)), []).append(label)
+    if not offered or (len(groups) < 2 and len(offered) == len(data.labels)):
         return summary_frame(data.runs, data.metrics, data.labels), list(data.labels)
     runs = data.runs
-    ranked = summary_frame(runs[runs["label"].isin(offered)], data.metrics, offered)
+    # designs serving different populations are ranked only within their population
+    ranked = pd.concat(
+        [summary_frame(runs[runs["label"].isin(g)], data.metrics, g) for g in groups.values()],
+        ignore_index=True,
+    )
     reference = summary_frame(
         runs[~runs["label"].isin(offered)],
         data.metrics,
