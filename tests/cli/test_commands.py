@@ -262,7 +262,7 @@ def test_plotting_warnings_stay_out_of_the_terminal(tmp_path, capsys, monkeypatc
     class Noted(UserWarning):
         pass
 
-    def write_report(folder):
+    def write_report(folder, title=None):
         warnings.warn("a deprecated pandas call", FutureWarning, stacklevel=1)
         warnings.warn("tight_layout not applied", UserWarning, stacklevel=1)
         warnings.warn("a setting with no effect\nin this design", Noted, stacklevel=1)
@@ -345,7 +345,7 @@ def test_debug_shows_the_traceback_of_an_internal_error(monkeypatch):
 def test_an_interrupted_report_is_one_line(tmp_path, capsys, monkeypatch):
     from poolpilot import report
 
-    def write_report(folder):
+    def write_report(folder, title=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(report, "write_report", write_report)

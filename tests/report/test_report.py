@@ -153,6 +153,14 @@ def test_cli_report_rewrites_the_file(study, capsys):
     assert "report:" in capsys.readouterr().out
 
 
+def test_cli_report_takes_a_title(study):
+    assert main(["report", str(study), "--title", "Pilot options for the board"]) == 0
+    page = (study / "report.html").read_text()
+    assert "<title>Pilot options for the board</title>" in page
+    assert main(["report", str(study)]) == 0  # the title is not stored: the next one is made
+    assert "Pilot options for the board" not in (study / "report.html").read_text()
+
+
 # --- escaping -----------------------------------------------------------------------------------
 
 

@@ -75,6 +75,9 @@ def _add_execution_options(p: argparse.ArgumentParser) -> None:
         help="replace the results in --out (only a folder poolpilot wrote)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--title", default=None, help="the report's title (default: from its designs and date)"
+    )
 
 
 def _add_study_options(p: argparse.ArgumentParser) -> None:
@@ -175,6 +178,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("report", help="(re)write DIR/report.html from a results folder")
     s.add_argument("folder", type=checks.results_folder, metavar="DIR")
+    s.add_argument(
+        "--title", default=None, help="the report's title (default: from its designs and date)"
+    )
 
     s = sub.add_parser(
         "sensitivity",
@@ -377,7 +383,7 @@ def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int
             result = study.compare(scenarios, **baselines, **options)
         else:
             result = study.run(scenarios[0], **options)
-    _write_report(result.folder, args.quiet)
+    _write_report(result.folder, args.quiet, args.title)
     summary = result.summary
     if not args.quiet or summary.failed or summary.interrupted:
         print(summary, file=sys.stderr)
@@ -389,7 +395,9 @@ def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int
     return 1 if summary.failed else 0
 
 
-def _write_report(folder: Path | None, quiet: bool = False) -> Path | None:
+def _write_report(
+    folder: Path | None, quiet: bool = False, title: str | None = None
+) -> Path | None:
     from poolpilot import report
 
     if folder is None:
@@ -397,7 +405,7 @@ def _write_report(folder: Path | None, quiet: bool = False) -> Path | None:
     if not quiet:
         print("writing the report ...", file=sys.stderr, flush=True)
     with _library_warnings_hidden():
-        return report.write_report(folder)
+        return report.write_report(folder, title=title)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -409,7 +417,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    path = _write_report(args.folder)
+    path = _write_report(args.folder, title=args.title)
     print(f"report: {path}")
     return 0
 
@@ -442,7 +450,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     except sensitivity.IncompleteStudyError as err:
         print(f"poolpilot: {one_line(str(err))}", file=sys.stderr)
         return INTERRUPTED if err.summary.interrupted else 1
-    _write_report(result.folder, args.quiet)  # the analysis writes no report: it comes after
+    _write_report(
+        result.folder, args.quiet, args.title
+    )  # the analysis writes no report: it comes after
     if not args.quiet:
         print(result.summary, file=sys.stderr)
         ranked = result.ranking.dropna(subset=["rank"])

@@ -66,7 +66,7 @@ class Study:
     @cached_property
     def colours(self) -> Colours:
         """One colour per partner, service and design for every figure of the report."""
-        return Colours.for_study(self.data)
+        return study_colours(self.data)
 
     @cached_property
     def accounts(self) -> pd.DataFrame:
@@ -84,3 +84,29 @@ class Study:
     @cached_property
     def activity(self) -> dict[str, pd.DataFrame]:
         return series.governance_frames(self.data)
+
+
+def study_colours(data: ReportData) -> Colours:
+    """The report's colours, from every partner, party, service and design of the study;
+    account parties (``account:<party>:...`` columns) that are not payers count as
+    partners."""
+    ts = data.timeseries
+    partners: set[str] = {"holder", "outside", "providers"}
+    services: set[str] = set()
+    payers: set[str] = set()
+    if len(ts):
+        names = ts.loc[ts["series"] == "trust", "partner"]
+        partners |= set(names.dropna().astype(str))
+        payers |= set(ts.loc[ts["series"] == "payer_spend", "partner"].dropna().astype(str))
+        spent = ts.loc[ts["series"] == "unmet_need_share", "partner"]
+        services |= set(spent.dropna().astype(str))
+    for resolved in data.scenarios.values():
+        payers |= {str(p.get("name")) for p in resolved.get("payers") or [] if p}
+        providers = resolved.get("providers") or {}
+        items = providers.values() if isinstance(providers, dict) else providers
+        services |= {str(p.get("service")) for p in items if isinstance(p, dict)}
+    services.discard("None")
+    for column in data.runs.columns:
+        if isinstance(column, str) and column.startswith("account:"):
+            partners.add(column.split(":")[1])
+    return Colours.of(partners | payers, services, data.labels, data.baselines, payers)

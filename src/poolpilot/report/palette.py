@@ -3,7 +3,7 @@
 A reader who has learnt that Medicaid is orange in the trust figure must find it orange in the
 who-pays figure too, so colours are not handed out figure by figure (first series blue,
 second orange...) but once per report, from the study's names in a stable order
-(`Colours.for_study`). The first colours are Okabe & Ito's (2008), distinguishable under the
+(`context.study_colours`). The first colours are Okabe & Ito's (2008), distinguishable under the
 common colour-vision deficiencies; a study with more names than that goes on with Paul Tol's
 muted scheme (also colour-blind safe) and then repeats colours (a figure that shows two
 names of one colour together dashes the second). Grey
@@ -14,10 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from poolpilot.report.data import ReportData
 
 #: Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies. Yellow is
 #: last: it is the hardest to see on white paper.
@@ -102,32 +98,6 @@ class Colours:
             services=assign(sorted(set(map(str, services)))),
             designs=assign(designs, grey=baselines),
         )
-
-    @classmethod
-    def for_study(cls, data: ReportData) -> Colours:
-        """The report's colours, from every partner, party, service and design of the study;
-        account parties (``account:<party>:...`` columns) that are not payers count as
-        partners."""
-        ts = data.timeseries
-        partners: set[str] = {"holder", "outside", "providers"}
-        services: set[str] = set()
-        payers: set[str] = set()
-        if len(ts):
-            names = ts.loc[ts["series"] == "trust", "partner"]
-            partners |= set(names.dropna().astype(str))
-            payers |= set(ts.loc[ts["series"] == "payer_spend", "partner"].dropna().astype(str))
-            spent = ts.loc[ts["series"] == "unmet_need_share", "partner"]
-            services |= set(spent.dropna().astype(str))
-        for resolved in data.scenarios.values():
-            payers |= {str(p.get("name")) for p in resolved.get("payers") or [] if p}
-            providers = resolved.get("providers") or {}
-            items = providers.values() if isinstance(providers, dict) else providers
-            services |= {str(p.get("service")) for p in items if isinstance(p, dict)}
-        services.discard("None")
-        for column in data.runs.columns:
-            if isinstance(column, str) and column.startswith("account:"):
-                partners.add(column.split(":")[1])
-        return cls.of(partners | payers, services, data.labels, data.baselines, payers)
 
     def partner(self, name: str) -> str:
         return self.partners.get(str(name), GREY)
