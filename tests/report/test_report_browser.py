@@ -175,10 +175,6 @@ def test_report_fits_a_1280_pixel_screen(browser, report_path):
     assert outside == [], "a figure wider than its section at 1280 px"
 
 
-@pytest.mark.xfail(
-    reason="issue 18.4: the return table (its Baseline column) is wider than its section at "
-    "1280 px and clipped by its scroller; the tables' layout is report/tables and templates"
-)
 def test_report_tables_fit_a_1280_pixel_screen(browser, report_path):
     page, _ = _open(browser, report_path, width=1280)
     outside = _past_section(page, "section table")
