@@ -227,7 +227,7 @@ def test_run_prints_the_summary_table_then_the_results_line(tmp_path, capsys):
     assert main(["run", "hospital_led_post_acute", *QUICK, "--out", str(out)]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert lines[0].split()[:3] == ["design", "need", "unmet"]
+    assert lines[0].split()[:4] == ["design", "Need", "left", "unmet"]
     assert lines[1].startswith("hospital_led_post_acute ")
     assert lines[-1] == f"results: {out}"
     assert len(lines) <= 6

@@ -101,7 +101,14 @@ def test_the_table_by_hand():
     cost = f"20.70 [{b_cost.low / 1e6:.2f}, {b_cost.high / 1e6:.2f}]"
     ratio = f"0.03 [{b_return.low:.2f}, {b_return.high:.2f}]"
     rows = [
-        ["design", "need unmet", "trust at end", "system cost $M", "partners lost"],
+        # the registry's labels, the report's words
+        [
+            "design",
+            "Need left unmet",
+            "Trust in the holder at the end",
+            "Total system cost $M",
+            "Partners who left",
+        ],
         ["A", "20.0%", "0.70", "20.00", "0.0", "0.10"],
         ["B", "25.0%", "0.60", cost, "1.0", ratio],
         ["status quo (baseline)", "30.0%", "0.50", "21.00", "2.0", "-"],

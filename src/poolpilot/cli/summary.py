@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from poolpilot.analysis.paired import paired
+from poolpilot.model.metrics import METRICS
 from poolpilot.report.tables import RETURN_METRICS, is_ideal, return_measures
 from poolpilot.scenario.variants import population_key
 
@@ -42,12 +43,23 @@ class Column:
 
 
 def columns(symbol: str = "$") -> list[Column]:
-    """The headline columns: need left unmet, trust at the end, total cost, partners lost."""
+    """The headline columns: need left unmet, trust at the end, total cost, partners lost.
+
+    Titled by the metric registry's labels, the words the report uses too.
+    """
+
+    def title(metric: str, unit: str = "") -> str:
+        return f"{METRICS[metric].label} {unit}".strip()
+
     return [
-        Column("unmet_need_share", "need unmet", lambda v: f"{100 * v:.1f}", "%"),
-        Column("trust_final_mean", "trust at end", lambda v: f"{v:.2f}"),
-        Column("total_system_cost", f"system cost {symbol}M", lambda v: f"{v / 1e6:.2f}"),
-        Column("partner_exits", "partners lost", lambda v: f"{v:.1f}"),
+        Column("unmet_need_share", title("unmet_need_share"), lambda v: f"{100 * v:.1f}", "%"),
+        Column("trust_final_mean", title("trust_final_mean"), lambda v: f"{v:.2f}"),
+        Column(
+            "total_system_cost",
+            title("total_system_cost", f"{symbol}M"),
+            lambda v: f"{v / 1e6:.2f}",
+        ),
+        Column("partner_exits", title("partner_exits"), lambda v: f"{v:.1f}"),
     ]
 
 
