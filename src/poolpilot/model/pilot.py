@@ -25,6 +25,7 @@ from poolpilot.model import (
     accounts,
     assurance,
     attribution,
+    delivery,
     membership,
     population,
     prospective,
@@ -129,8 +130,9 @@ class PilotModel(mesa.Model):
             for i, (spec, name, own) in enumerate(specs)
         ]
         self.line_names = [name for _, name, _ in specs]
-        self.line_service = np.array([idx[spec.service] for spec, _, _ in specs], dtype=int)
         self.line_own = np.array([own for _, _, own in specs], dtype=bool)
+        self.pay_routes = delivery.pay_routes(self)
+        self.line_service = np.array([idx[spec.service] for spec, _, _ in specs], dtype=int)
         self.line_capacity = np.array([spec.capacity for spec, _, _ in specs], dtype=float)
         self.line_unit_cost = np.array(
             [s.services[idx[spec.service]].unit_cost for spec, _, _ in specs], dtype=float
@@ -193,6 +195,9 @@ class PilotModel(mesa.Model):
         # per service, the payers that may pay for it (the attribution rule walks these)
         self.payer_allows_lists = [
             np.flatnonzero(allows[:, k]).tolist() for k in range(allows.shape[1])
+        ]
+        self.payer_earmarked_lists = [
+            [i for i in seats if specs[i].earmarked] for seats in self.payer_allows_lists
         ]
         self.accounts = PayerAccounts(self.n_payers)
         self.initial_funding = math.fsum(p.annual_contribution for p in specs)
@@ -312,80 +317,6 @@ class PilotModel(mesa.Model):
         else:
             self.approvals.decide(t, proposal)
 
-    def _deliver(self, t: int) -> np.ndarray:
-        """Providers deliver what funded capacity and effort allow; the pool pays."""
-        s = self.design
-        prospective = self.envelopes_set
-        demand = self.line_need_history[t - 1] * self.line_active
-        uc = self.line_unit_cost
-        upstream_share = s.budget.upstream_share * (1.0 if prospective else self.prevention_stake)
-        enforced = self.line_base_effort + (1.0 - self.line_base_effort) * 0.8 * s.holder.leverage
-        effort = trust.effort(enforced, self.trust, s.trust.effort_sensitivity, self.disengaged)
-        effort = self.holder.contract_effort(enforced, effort)
-        effort = np.maximum(
-            effort - s.governance.challenges.effort_cost * self.disputes.open_challenge, 0.0
-        )
-        funded_units = np.minimum(self.line_capacity, self.allocation * (1.0 - upstream_share) / uc)
-        funded = np.minimum(demand, funded_units * effort) * self.line_active
-        self.funded_demand[t - 1] = (np.minimum(demand, funded_units) * self.line_active * uc).sum()
-        spare = np.maximum(self.line_capacity * effort - funded, 0.0)
-        # what the holder's own lines withhold, and the demand it leaks to partners' lines
-        withheld, leaked = self.holder.withhold(t, demand, funded_units, funded, spare)
-        self.funded_delivered[t - 1] = ((funded - withheld) * uc).sum()
-        unfunded = (
-            np.minimum(s.trust.unfunded_delivery * (demand - funded + leaked), spare)
-            * self.line_active
-        )
-        funded = funded - withheld
-        # unfunded work comes out of the provider's own reserve, and stops when it is spent
-        unfunded = np.clip(unfunded, 0.0, self.line_reserve / uc)
-        self.line_reserve -= unfunded * uc
-        n_svc = len(self.service_names)
-        # a prospective envelope is paid in installments; retrospective pays for activity, and
-        # for the prevention it funds as far as the savings land on whoever decides
-        upstream_bill = self.allocation * upstream_share * self.line_active
-        bill = self.allocation * self.line_active if prospective else funded * uc + upstream_bill
-        by_service = np.bincount(self.line_service, weights=bill, minlength=n_svc)
-        before = self.accounts.balance.copy()
-        blocked = attribution.attribute(self, t, by_service)
-        self.payer_spend[t - 1] = before - self.accounts.balance
-        with np.errstate(divide="ignore", invalid="ignore"):
-            keep = np.where(by_service > 0, 1.0 - blocked / by_service, 1.0)
-        wanted = bill * keep[self.line_service]
-        paid = np.zeros(self.n_lines)
-        for line in np.flatnonzero(wanted > 0):
-            kind = "own_line_spend" if self.line_own[line] else "payment"
-            target = "holder" if self.line_own[line] else self.line_names[line]
-            paid[line] = self.books.pay(t, kind, target, wanted[line])
-        if prospective:
-            upstream = paid * upstream_share
-            room = np.maximum(paid * (1.0 - upstream_share) - funded * uc, 0.0)
-            retained = s.budget.savings_retained
-            upstream += room * retained
-            self.envelopes.keep(room * (1.0 - retained))
-            short = np.maximum(funded * uc - paid * (1.0 - upstream_share), 0.0)
-            burden = unfunded * uc + short
-            self.upstream[t - 1] = upstream.sum()
-            self.envelopes.book(
-                funded * uc + upstream + burden, self.allocation * self.line_active, demand * uc
-            )
-            self.cost_incurred[t - 1] = (funded * uc + upstream).sum() + burden.sum()
-        else:
-            service_paid = np.minimum(paid, funded * uc)
-            self.upstream[t - 1] = (paid - service_paid).sum()
-            burden = unfunded * uc + (funded * uc - service_paid)
-            self.cost_incurred[t - 1] = paid.sum() + burden.sum()
-        self.planned_spend[t - 1] = (self.allocation * self.line_active).sum()
-        self.line_spend[t - 1] = paid
-        # a provider rebuilds its reserve from the surplus on what it is paid, never beyond it
-        rebuilt = self.line_reserve + s.trust.reserve_rebuild_share * paid
-        self.line_reserve = np.minimum(rebuilt, self.line_reserve_size)
-        self.line_burden[t - 1] = np.maximum(burden, 0.0)
-        self.funded_cost_by_service[t - 1] = np.bincount(
-            self.line_service, weights=self.allocation * self.line_active, minlength=n_svc
-        )
-        return funded + unfunded
-
     def _book_outcomes(self, t: int, need: np.ndarray, delivered: np.ndarray) -> None:
         """Delivered service reaches segments; unmet need raises acute events after a lag."""
         n_svc = len(self.service_names)
@@ -461,7 +392,7 @@ class PilotModel(mesa.Model):
         self.approvals.vote(t)
         self.disputes.escalate(t)
         self.disputes.revisit(t)
-        delivered = self._deliver(t)
+        delivered = delivery.deliver(self, t)
         self._book_outcomes(t, need, delivered)
         accounts.bear_costs(self, t)
         attribution.reconcile(self, t)
