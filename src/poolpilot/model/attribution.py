@@ -98,7 +98,7 @@ def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
 def disallow(m: Pilot, month: int, charge: np.ndarray) -> None:
     """Charge spend to payers whose rules do not allow it: it waits to be found."""
     m.accounts.charge(charge)
-    for seat in np.flatnonzero(charge > 1e-9):
+    for seat in (charge > 1e-9).nonzero()[0]:
         m.accounts.hide(seat, month, float(charge[seat]))
         m.tally.add("disallowed_spend", float(charge[seat]))
 

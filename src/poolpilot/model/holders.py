@@ -235,7 +235,7 @@ class HospitalHolder(BudgetHolder):
         m = self.model
         cut = self.stint_share() * funded
         leaked = np.zeros(m.n_lines)
-        for k in np.unique(m.line_service[cut > 0]):
+        for k in sorted(set(m.line_service[cut > 0].tolist())):  # np.unique, for a few lines
             room = spare * ((m.line_service == k) & ~m.line_own & m.line_active)
             if room.sum() > 0:
                 leaked += room * min(1.0, cut[m.line_service == k].sum() / room.sum())
@@ -255,7 +255,7 @@ class HospitalHolder(BudgetHolder):
         if self.breach.sum() > 0:
             power = prospective.floor_check_power(m, m.month)
             if power > 0 and m.rng.random() < power:
-                for line in np.flatnonzero(self.breach > 0):
+                for line in (self.breach > 0).nonzero()[0]:
                     prospective.claw_back(m, m.month, line, self.breach[line])
                 m.tally.count("under_service_findings")
                 self.breach[:] = 0.0

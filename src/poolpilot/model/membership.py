@@ -52,13 +52,15 @@ def review(m: Pilot, month: int) -> None:
     standing = m.trust
     if rules.adequacy_weight > 0:
         standing = m.trust - rules.adequacy_weight * shortfall(m, month)
+    standing = standing.tolist()
+    active = m.line_active.tolist()
     for line in m.lines:
         if line.own_line:
             continue
         draw = line.rng.random()
-        if not m.line_active[line.line] or line.exit_month is not None:
+        if not active[line.line] or line.exit_month is not None:
             continue
-        s = float(standing[line.line])
+        s = standing[line.line]
         chance = hazard(s, line.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
         if draw < chance:
             line.give_notice(month, chance)

@@ -38,6 +38,7 @@ from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
 from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books, Ledger
+from poolpilot.model.smallarrays import np_sum, ratio
 from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
 from poolpilot.model.tally import Tally
 from poolpilot.model.targeting import Targeting, response_matrix
@@ -255,7 +256,7 @@ class PilotModel(mesa.Model):
         p = self.design.prevention
         lag = p.lag_months
         lo, hi = max(0, t - 1 - lag - 2), max(0, t - lag)
-        spent = self.upstream[lo:hi].mean() if hi > lo else 0.0
+        spent = np_sum(self.upstream[lo:hi].tolist()) / (hi - lo) if hi > lo else 0.0  # mean
         self.prevention = population.prevention_multiplier(
             spent / self.people, p.max_need_reduction, p.half_effect_per_person
         )
@@ -264,10 +265,8 @@ class PilotModel(mesa.Model):
         by_service = need.sum(axis=0)
         cap = self.line_capacity * self.line_active
         share_den = np.bincount(self.line_service, weights=cap, minlength=len(by_service))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(
-                share_den[self.line_service] > 0, cap / share_den[self.line_service], 0.0
-            )
+        den = share_den[self.line_service]
+        share = ratio(cap, den, where=den > 0)
         self.line_need_history[t - 1] = by_service[self.line_service] * share
         return need
 
@@ -352,8 +351,8 @@ class PilotModel(mesa.Model):
         The event's amount is the new monthly level, so the allocation history of every line
         can be rebuilt from the events alone.
         """
-        levels = np.maximum(np.asarray(levels, dtype=float), 0.0)
-        for line in np.flatnonzero(levels != self.allocation):
+        levels = np.maximum(np.asarray(levels, dtype=float), 0.0)  # a new array: ours to keep
+        for line in (levels != self.allocation).nonzero()[0]:
             self.events.log(
                 month=month,
                 actor=self.holder.name,
@@ -364,7 +363,7 @@ class PilotModel(mesa.Model):
                 evidence=evidence,
                 outcome="in force",
             )
-        self.allocation = levels.copy()
+        self.allocation = levels
 
     def surprise_payers(self, cut: np.ndarray) -> None:
         """Findings cut payers' trust at once, by ``cut`` (a share per payer)."""
@@ -438,9 +437,11 @@ class PilotModel(mesa.Model):
             rules.forgetting,
         )
         self.payer_trust = np.where(self.payer_active, moved, self.payer_trust)
-        for line in np.flatnonzero(self.line_active & ~self.line_own):
-            below = self.trust[line] < self.lines[line].disengage_threshold
-            if below != self.disengaged[line]:
+        trust_now = self.trust.tolist()
+        disengaged = self.disengaged.tolist()
+        for line in (self.line_active & ~self.line_own).nonzero()[0].tolist():
+            below = trust_now[line] < self.lines[line].disengage_threshold
+            if below != disengaged[line]:
                 self.disengaged[line] = below
                 self.events.log(
                     month=t,
