@@ -217,6 +217,9 @@ class PilotModel(mesa.Model):
                 self.elasticity[k, events.index(sv.averts)] = sv.elasticity
         # each segment's response to each service, and where delivery is aimed (targeting.py)
         self.response = response_matrix(s)
+        self.acute_lag_max = int(self.acute_lag.max(initial=0))
+        self.services = np.arange(n_svc)
+        self.response_by_service = self.response[:, self.services].T  # as the mask would give it
         self.targeting = Targeting(s, self.response, self.elasticity, self.acute_unit_cost)
         self.community_service = np.array([sv.kind == "community" for sv in s.services])
         self.service_unit_cost = np.array([sv.unit_cost for sv in s.services], dtype=float)
@@ -321,7 +324,8 @@ class PilotModel(mesa.Model):
         n_svc = len(self.service_names)
         by_service = np.bincount(self.line_service, weights=delivered, minlength=n_svc)
         drift = self.holder.outreach_drift()
-        reach = need * (1.0 - drift * self.access_difficulty)[:, None]
+        # without drift every segment's need is in reach (need * 1.0 is need, exactly)
+        reach = need * (1.0 - drift * self.access_difficulty)[:, None] if drift else need
         # the design's targeting rule divides each service's delivery among segments
         supply = np.minimum(by_service, need.sum(axis=0))
         served = self.targeting.serve(need, reach, supply)
@@ -330,9 +334,14 @@ class PilotModel(mesa.Model):
         # unmet need of each service in the month its lag points back to (0 before month 1),
         # weighted by each segment's response to the service
         months = t - 1 - self.acute_lag
-        seen = np.flatnonzero(months >= 0)
-        lagged = np.zeros(n_svc)
-        lagged[seen] = (self.unmet[months[seen], :, seen] * self.response[:, seen].T).sum(axis=1)
+        if t > self.acute_lag_max:  # every lag points into the run: the same, without the mask
+            lagged = (self.unmet[months, :, self.services] * self.response_by_service).sum(axis=1)
+        else:
+            seen = (months >= 0).nonzero()[0]
+            lagged = np.zeros(n_svc)
+            lagged[seen] = (self.unmet[months[seen], :, seen] * self.response[:, seen].T).sum(
+                axis=1
+            )
         self.acute[t - 1] = self.acute_baseline * self.prevention + lagged @ self.elasticity
 
     # --- the verbs the rules act through ------------------------------------------------

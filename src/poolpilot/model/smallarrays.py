@@ -16,8 +16,8 @@ clip = np._core.umath.clip
 
 def ratio(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
     """``a / b`` where ``where`` holds, 0 elsewhere: ``np.where(where, a / b, 0.0)`` without
-    dividing where it does not hold (so no warnings to silence)."""
-    return np.divide(a, b, out=np.zeros(np.broadcast_shapes(np.shape(a), np.shape(b))), where=where)
+    dividing where it does not hold (so no warnings to silence); ``a`` has the result's shape."""
+    return np.divide(a, b, out=np.zeros(a.shape), where=where)
 
 
 def np_sum(values: list[float]) -> float:
