@@ -43,6 +43,17 @@ def specs(seeds: int) -> list:
     out = plan(designs, seeds, seed=7)
     varied = points(vary=LEVELS, lhs=12, ranges=RANGES, seed=3)
     out += plan([reference], 2, seed=11, vary=varied)
+    # mechanisms the presets rarely reach: gain sharing, a stinting hospital under its floor
+    rare = [
+        {"governance.savings_sharing.enabled": True},
+        {
+            "budget.basis": "prospective",
+            "holder.stint_propensity": 0.8,
+            "governance.under_service_floor": 0.9,
+        },
+        {"budget.basis": "prospective", "trust.tolerance_spread": 0.3},
+    ]
+    out += plan([reference], 6, seed=5, vary=rare)
     return out
 
 

@@ -64,7 +64,8 @@ class Disputes:
             return
         if self.settled_at[line] >= 0 and m.allocation[line] >= self.settled_at[line] - 1.0:
             return  # the ladder already settled this level
-        u = float(unfairness(m.allocation[line : line + 1], m.fair[line : line + 1])[0])
+        fair, level = float(m.fair[line]), float(m.allocation[line])
+        u = min(max((fair - level) / fair, 0.0), 1.0) if fair > 0 else 0.0  # unfairness()
         visibility = 0.4 + 0.6 * m.visibility
         harm = u * visibility
         p = 1.0 - math.exp(-rights.propensity * harm * (1.2 - m.trust[line]))

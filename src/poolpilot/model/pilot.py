@@ -426,26 +426,27 @@ class PilotModel(mesa.Model):
     def _update_trust(self, t: int) -> None:
         rules = self.design.trust
         noise = rules.signal_noise
+        # lines' and payers' trust move by the same rule, element by element: in one update
+        n = self.n_lines
         moved = trust.update(
-            self.trust,
-            trust.partner_signal(self, t) + noise * normals(self.lines),
-            self.trust_initial,
+            np.concatenate((self.trust, self.payer_trust)),
+            np.concatenate(
+                (
+                    trust.partner_signal(self, t) + noise * normals(self.lines),
+                    trust.payer_signal(self, t) + noise * normals(self.payers),
+                )
+            ),
+            np.concatenate((self.trust_initial, self.payer_initial)),
             rules.gain_rate,
             rules.loss_asymmetry,
             rules.forgetting,
         )
-        # unexplained cuts
-        moved *= 1.0 - self.experience.unconsulted_cut * (1.0 - self.visibility)
-        self.trust = np.where(self.line_own | ~self.line_active, self.trust, moved)
-        moved = trust.update(
-            self.payer_trust,
-            trust.payer_signal(self, t) + noise * normals(self.payers),
-            self.payer_initial,
-            rules.gain_rate,
-            rules.loss_asymmetry,
-            rules.forgetting,
-        )
-        self.payer_trust = np.where(self.payer_active, moved, self.payer_trust)
+        lines, payers = moved[:n], moved[n:]
+        cut = self.experience.unconsulted_cut
+        if cut.any():  # unexplained cuts (otherwise a factor of exactly 1)
+            lines *= 1.0 - cut * (1.0 - self.visibility)
+        self.trust = np.where(self.line_own | ~self.line_active, self.trust, lines)
+        self.payer_trust = np.where(self.payer_active, payers, self.payer_trust)
         trust_now = self.trust.tolist()
         disengaged = self.disengaged.tolist()
         for line in (self.line_active & ~self.line_own).nonzero()[0].tolist():

@@ -75,7 +75,8 @@ def partner_signal(m: Pilot, t: int) -> np.ndarray:
     # fairness against the others (its need-fair share of the budget), less the grievance of
     # unfunded work (how far funding falls short of need itself weighs on its standing)
     fairness = clip(1.0 - 4.0 * unfairness(m.allocation, m.fair), -1.0, 1.0)
-    fairness -= m.design.trust.burden_grievance * grievance(m, t)
+    if m.line_burden[t - 1].any():  # otherwise no grievance (0 is taken off)
+        fairness -= m.design.trust.burden_grievance * grievance(m, t)
     rights = RIGHTS_SIGNAL[gov.challenges.rights]
     if gov.challenges.rights == "formal" and gov.escalation.tiers:
         rights = 0.3
