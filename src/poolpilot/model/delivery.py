@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poolpilot.model import attribution, trust
+from poolpilot.model.smallarrays import clip
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -35,13 +36,13 @@ def deliver(m: Pilot, t: int) -> np.ndarray:
     demand = m.line_need_history[t - 1] * active
     uc = m.line_unit_cost
     upstream_share = s.budget.upstream_share * (1.0 if prospective else m.prevention_stake)
-    base = m.line_base_effort
-    enforced = base + (1.0 - base) * 0.8 * s.holder.leverage
+    enforced = m.contracted_effort
     effort = trust.effort(enforced, m.trust, s.trust.effort_sensitivity, m.disengaged)
     effort = m.holder.contract_effort(enforced, effort)
-    effort = np.maximum(
-        effort - s.governance.challenges.effort_cost * m.disputes.open_challenge, 0.0
-    )
+    challenged = m.disputes.open_challenge
+    if challenged.any():  # otherwise nothing is taken off (x - 0 is x)
+        effort = effort - s.governance.challenges.effort_cost * challenged
+    effort = np.maximum(effort, 0.0)
     funded_units = np.minimum(m.line_capacity, m.allocation * (1.0 - upstream_share) / uc)
     funded = np.minimum(demand, funded_units * effort) * active
     m.funded_demand[t - 1] = (np.minimum(demand, funded_units) * active * uc).sum()
@@ -52,7 +53,7 @@ def deliver(m: Pilot, t: int) -> np.ndarray:
     unfunded = np.minimum(s.trust.unfunded_delivery * (demand - funded + leaked), spare) * active
     funded = funded - withheld
     # unfunded work comes out of the provider's own reserve, and stops when it is spent
-    unfunded = np.minimum(np.maximum(unfunded, 0.0), m.line_reserve / uc)
+    unfunded = clip(unfunded, 0.0, m.line_reserve / uc)
     m.line_reserve -= unfunded * uc
     n_svc = len(m.service_names)
     funded_cost = funded * uc

@@ -79,10 +79,11 @@ class BudgetHolder(mesa.Agent):
         lag = self.spec.data_lag_months
         lo = max(0, month - 1 - lag - 2)
         hi = max(1, month - lag)
-        seen = m.line_need_history[lo:hi].mean(axis=0)
+        seen = m.line_need_history[lo:hi].sum(axis=0) / (hi - lo)  # .mean(axis=0), to the bit
         error = (1.0 - self.spec.data_accuracy) * normals(m.lines)
         # partners that have disengaged stop sharing data: their lines are seen worse
-        error *= np.where(m.disengaged, 3.0, 1.0)
+        if m.disengaged.any():
+            error *= np.where(m.disengaged, 3.0, 1.0)
         return np.maximum(seen * (1.0 + error), 0.0) * m.line_unit_cost
 
     def propose(self, month: int, budget: float, need_cost: np.ndarray | None = None) -> np.ndarray:
@@ -101,9 +102,10 @@ class BudgetHolder(mesa.Agent):
         w = self.self_interest(pressure)
         priority = np.where(m.line_own, 1.0, 1.0 - w)
         weight = need_cost * priority
-        if weight.sum() <= 0:
+        weight_total = weight.sum()
+        if weight_total <= 0:
             return np.zeros(m.n_lines)
-        proposal = budget * weight / weight.sum()
+        proposal = budget * weight / weight_total
         cap = m.line_capacity * m.line_unit_cost * m.line_active
         over = np.maximum(proposal - cap, 0.0).sum()
         proposal = np.minimum(proposal, cap)

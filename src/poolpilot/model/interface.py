@@ -157,6 +157,7 @@ class Pilot(Protocol):
     # what delivery reads and records each month (delivery.py)
     disputes: Any  # challenges.Disputes: its open_challenge mask
     line_base_effort: np.ndarray
+    contracted_effort: np.ndarray
     line_reserve_size: np.ndarray
     pay_routes: list[tuple[str, str]]
     funded_demand: np.ndarray

@@ -142,6 +142,9 @@ class PilotModel(mesa.Model):
             [0.0 if own else spec.demand_bias for spec, _, own in specs], dtype=float
         )
         self.line_base_effort = np.array([spec.base_effort for spec, _, _ in specs], dtype=float)
+        # the effort contracts and the holder's leverage enforce at full trust (delivery.py)
+        base = self.line_base_effort
+        self.contracted_effort = base + (1.0 - base) * 0.8 * s.holder.leverage
         reserve_months = np.array(
             [getattr(spec, "reserve_months", RESERVE_MONTHS) for spec, _, _ in specs], dtype=float
         )
