@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poolpilot.model import assurance
+from poolpilot.model.smallarrays import some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -126,7 +127,7 @@ def miscode(m: Pilot, month: int, spend: np.ndarray | list[float]) -> None:
     active = m.payer_active.tolist()
     wrong = [i for i in range(m.n_payers) if active[i] and i not in allowed]
     right = m.payer_allows[:, k] & m.payer_active
-    if not wrong or not right.any():
+    if not wrong or not some(right):
         return
     seat = wrong[int(m.rng.integers(0, len(wrong)))]
     amount = float(amounts[k]) * share

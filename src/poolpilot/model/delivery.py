@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poolpilot.model import attribution, trust
-from poolpilot.model.smallarrays import clip
+from poolpilot.model.smallarrays import clip, some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -40,7 +40,7 @@ def deliver(m: Pilot, t: int) -> np.ndarray:
     effort = trust.effort(enforced, m.trust, s.trust.effort_sensitivity, m.disengaged)
     effort = m.holder.contract_effort(enforced, effort)
     challenged = m.disputes.open_challenge
-    if challenged.any():  # otherwise nothing is taken off (x - 0 is x)
+    if some(challenged):  # otherwise nothing is taken off (x - 0 is x)
         effort = effort - s.governance.challenges.effort_cost * challenged
     effort = np.maximum(effort, 0.0)
     funded_units = np.minimum(m.line_capacity, m.allocation * (1.0 - upstream_share) / uc)
@@ -66,7 +66,7 @@ def deliver(m: Pilot, t: int) -> np.ndarray:
     blocked = attribution.attribute(m, t, by_service)
     m.payer_spend[t - 1] = before - m.accounts.balance
     wanted = bill
-    if blocked.any():  # otherwise every line keeps its whole bill (1 - 0 / x is exactly 1)
+    if some(blocked):  # otherwise every line keeps its whole bill (1 - 0 / x is exactly 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             keep = np.where(by_service > 0, 1.0 - blocked / by_service, 1.0)
         wanted = bill * keep[m.line_service]

@@ -20,6 +20,7 @@ import numpy as np
 
 from poolpilot.model import prospective, silos
 from poolpilot.model.agents import normals
+from poolpilot.model.smallarrays import some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -82,7 +83,7 @@ class BudgetHolder(mesa.Agent):
         seen = m.line_need_history[lo:hi].sum(axis=0) / (hi - lo)  # .mean(axis=0), to the bit
         error = (1.0 - self.spec.data_accuracy) * normals(m.lines)
         # partners that have disengaged stop sharing data: their lines are seen worse
-        if m.disengaged.any():
+        if some(m.disengaged):
             error *= np.where(m.disengaged, 3.0, 1.0)
         return np.maximum(seen * (1.0 + error), 0.0) * m.line_unit_cost
 

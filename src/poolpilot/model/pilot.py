@@ -38,7 +38,7 @@ from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
 from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books, Ledger
-from poolpilot.model.smallarrays import np_sum, ratio
+from poolpilot.model.smallarrays import np_sum, ratio, some
 from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
 from poolpilot.model.tally import Tally
 from poolpilot.model.targeting import Targeting, response_matrix
@@ -446,7 +446,7 @@ class PilotModel(mesa.Model):
         )
         lines, payers = moved[:n], moved[n:]
         cut = self.experience.unconsulted_cut
-        if cut.any():  # unexplained cuts (otherwise a factor of exactly 1)
+        if some(cut):  # unexplained cuts (otherwise a factor of exactly 1)
             lines *= 1.0 - cut * (1.0 - self.visibility)
         self.trust = np.where(self.line_own | ~self.line_active, self.trust, lines)
         self.payer_trust = np.where(self.payer_active, payers, self.payer_trust)

