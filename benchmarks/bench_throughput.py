@@ -16,7 +16,7 @@ Each timing runs in a fresh child process (batch_run switches multiprocessing to
 the whole process), and reports wall time, runs/s and the CPU its processes used per run.
 Figures go to docs/performance.md by hand, with the date and the machine's load (``uptime``).
 
-    python benchmarks/bench_throughput.py [--runs 2000] [--workers 2] [--repeat 1]
+    python benchmarks/bench_throughput.py [--runs 2000] [--workers 2] [--repeat 1] [--only WAY]
 """
 
 from __future__ import annotations
@@ -122,12 +122,17 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=2000)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeat", type=int, default=1, help="alternate the two ways this often")
+    p.add_argument(
+        "--only", choices=["poolpilot", "batch_run"], help="time one way (e.g. another src tree)"
+    )
     args = p.parse_args()
     print(f"{args.runs} metrics-only runs of {REFERENCE} (36 months), {args.workers} workers")
     print(f"mesa {mesa.__version__}, mesa.batch_run available: {hasattr(mesa, 'batch_run')}")
     best: dict[str, float] = {}
     for _ in range(args.repeat):
         for which, label in (("poolpilot", "poolpilot process pool"), ("batch_run", "batch_run")):
+            if args.only and which != args.only:
+                continue
             t = _child(which, args.runs, args.workers)
             rate = args.runs / t["wall"]
             best[which] = max(best.get(which, 0.0), rate)
@@ -135,7 +140,8 @@ def main() -> None:
                 f"{label:24s} {t['wall']:6.1f} s  {rate:6.1f} runs/s  "
                 f"{t['cpu'] / args.runs * 1000:5.2f} ms CPU per run (all its processes)"
             )
-    print(f"ratio, best of each: {best['poolpilot'] / best['batch_run']:.2f}x")
+    if len(best) == 2:
+        print(f"ratio, best of each: {best['poolpilot'] / best['batch_run']:.2f}x")
     print(f"load average: {os.getloadavg()}")
 
 
