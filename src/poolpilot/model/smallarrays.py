@@ -28,44 +28,31 @@ def ratio(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
 def np_sum(values: list[float]) -> float:
     """The sum numpy gives for a 1-D float64 array of these values, on plain floats.
 
-    numpy sums pairwise: one running sum below 8 values, eight partial sums combined as a tree
-    up to 128, halves recursively beyond (``pairwise_sum`` in numpy's loops); Python's ``sum``
-    compensates (3.12) and a plain loop runs left to right, so both can differ in the last bit.
+    numpy sums pairwise (``pairwise_sum`` in its loops): one running sum below 8 values, eight
+    partial sums combined as a tree up to 128, halves recursively beyond; the reduction adds
+    that to its identity, 0.0. Python's ``sum`` compensates (3.12) and a plain loop runs left
+    to right: both can differ from numpy in the last bit.
     """
-    n = len(values)
-    if n < 8:
-        total = 0.0
-        for v in values:
-            total += v
-        return total
-    if n <= 128:
-        r = list(values[:8])
-        i = 8
-        stop = n - n % 8
-        while i < stop:
-            for j in range(8):
-                r[j] += values[i + j]
-            i += 8
-        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        for v in values[stop:]:
-            total += v
-        return 0.0 + total
-    half = n // 2
-    half -= half % 8
-    return 0.0 + (_pairwise(values[:half]) + _pairwise(values[half:]))
+    return 0.0 + _pairwise(values)
 
 
 def _pairwise(values: list[float]) -> float:
     n = len(values)
+    if n < 8:
+        total = -0.0
+        for v in values:
+            total += v
+        return total
     if n <= 128:
-        return np_sum(values) if n >= 8 else _running(values)
+        r = values[:8]
+        stop = n - n % 8
+        for i in range(8, stop, 8):
+            for j in range(8):
+                r[j] += values[i + j]
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for v in values[stop:]:
+            total += v
+        return total
     half = n // 2
     half -= half % 8
     return _pairwise(values[:half]) + _pairwise(values[half:])
-
-
-def _running(values: list[float]) -> float:
-    total = 0.0
-    for v in values:
-        total += v
-    return total
