@@ -318,7 +318,7 @@ class ConvenerHolder(BudgetHolder):
 
     It has only what the design gives it: validation refuses own lines for it, it has no
     statutory services, manages no contracts beyond what ``holder.leverage`` enforces in
-    delivery (``PilotModel._deliver``), lets money move (``Approvals.decide``) and settles at
+    delivery (``delivery.deliver``), lets money move (``Approvals.decide``) and settles at
     the boundary between budgets (``silos.boundary``), and it overrides nothing of the base
     holder. A weak convener (low leverage) leaves under-delivery in place and moves money
     slowly (claim 16).
