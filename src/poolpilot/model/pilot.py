@@ -221,8 +221,8 @@ class PilotModel(mesa.Model):
         # each segment's response to each service, and where delivery is aimed (targeting.py)
         self.response = response_matrix(s)
         self.acute_lag_max = int(self.acute_lag.max(initial=0))
-        self.services = np.arange(n_svc)
-        self.response_by_service = self.response[:, self.services].T  # as the mask would give it
+        every = self.service_index = np.arange(n_svc)
+        self.response_by_service = self.response[:, every].T  # laid out as the mask gives it
         self.targeting = Targeting(s, self.response, self.elasticity, self.acute_unit_cost)
         self.community_service = np.array([sv.kind == "community" for sv in s.services])
         self.service_unit_cost = np.array([sv.unit_cost for sv in s.services], dtype=float)
@@ -338,7 +338,8 @@ class PilotModel(mesa.Model):
         # weighted by each segment's response to the service
         months = t - 1 - self.acute_lag
         if t > self.acute_lag_max:  # every lag points into the run: the same, without the mask
-            lagged = (self.unmet[months, :, self.services] * self.response_by_service).sum(axis=1)
+            unmet = self.unmet[months, :, self.service_index]
+            lagged = (unmet * self.response_by_service).sum(axis=1)
         else:
             seen = (months >= 0).nonzero()[0]
             lagged = np.zeros(n_svc)
