@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from poolpilot.model.challenges import unfairness
 from poolpilot.model.smallarrays import clip, np_sum, ratio, some
 
 
@@ -34,3 +37,10 @@ def test_clip_ratio_and_some_are_what_they_replace():
         assert some(a) == bool(a.any())
     for x in (-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, float("nan")):
         assert float(np.clip(np.float64(x), -1.0, 1.0)).hex() == min(max(x, -1.0), 1.0).hex()
+
+
+def test_unfairness_of_a_tiny_fair_share_is_clipped_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow to inf is expected, and clipped
+        gap = unfairness(np.array([5.0, 0.0, 1.0]), np.array([1e-320, 1e-320, 2.0]))
+    assert gap.tolist() == [0.0, 1.0, 0.5]

@@ -41,7 +41,8 @@ class Challenge:
 
 def unfairness(allocation: np.ndarray, fair: np.ndarray) -> np.ndarray:
     """How far each line sits below its need-fair allocation, as a share of it (0 = fair)."""
-    return clip(ratio(fair - allocation, fair, where=fair > 0), 0.0, 1.0)
+    with np.errstate(over="ignore"):  # a tiny fair share overflows to inf: clipped to 1
+        return clip(ratio(fair - allocation, fair, where=fair > 0), 0.0, 1.0)
 
 
 class Disputes:
