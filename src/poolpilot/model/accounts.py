@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poolpilot.model import silos
+from poolpilot.model.smallarrays import some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -32,7 +33,7 @@ def bear_costs(m: Pilot, t: int) -> None:
     if t == 1:
         set_benchmark(m)
     p.acute[t - 1] = (m.acute[t - 1] * m.acute_unit_cost) @ m.bearers
-    if m.delay_days.any():
+    if some(m.delay_days):
         bed_days = m.true_need[t - 1].sum(axis=0) * m.delay_days
         m.tally.add("delayed_bed_days", float(bed_days.sum()))
         p.delays[t - 1] = (bed_days * s.fragmentation.bed_day_cost) @ m.beds

@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from poolpilot.model.membership import shifted, tolerance_shift
+from poolpilot.model.smallarrays import np_sum
 from poolpilot.model.trust import shortfall
 from poolpilot.scenario.schema import CADENCE_MONTHS, OwnLine
 from poolpilot.scenario.schema import Payer as PayerSpec
@@ -96,9 +97,9 @@ class Payer(mesa.Agent):
         """What it weighs at renewal: its trust, and its own net return over the last year
         (savings against the benchmark and savings shared with it, per unit contributed)."""
         m = self.model
-        year = m.contributed[max(0, month - 12) : month, self.seat].sum()
+        year = np_sum(m.contributed[max(0, month - 12) : month, self.seat].tolist())
         own = m.parties.own_return(self.seat, month, year)
-        return self.trust + self.spec.savings_weight * float(np.clip(own, -1.0, 1.0))
+        return self.trust + self.spec.savings_weight * min(max(own, -1.0), 1.0)  # np.clip
 
     def renew(self, month: int) -> str:
         """Continue or reduce by its standing (trust and own return); withdraw when problems

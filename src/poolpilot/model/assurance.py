@@ -105,10 +105,10 @@ def assure(m: Pilot, month: int) -> None:
             evidence="independent review of compliance and data",
             outcome="reported to all payers",
         )
-        for seat in np.flatnonzero(m.payer_active):
+        for seat in m.payer_active.nonzero()[0]:
             find(m, month, seat, gov.assurance.detection_power, "assurance")
     if m.accounts.any_hidden() and m.rng.random() < gov.reconciliation.external_audit_probability:
-        for seat in np.flatnonzero(m.payer_active):
+        for seat in m.payer_active.nonzero()[0]:
             find(m, month, seat, 1.0, "outside audit")
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poolpilot.model import assurance
+from poolpilot.model.smallarrays import some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -42,10 +43,11 @@ def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
     ]
     taken = [0.0] * n
     allows = m.payer_allows_lists
-    earmarked = m.payer_earmarked.tolist()
-    blocked = np.zeros_like(spend)
+    earmarked = m.payer_earmarked_lists
+    amounts = spend.tolist()
+    blocked = [0.0] * len(amounts)
     own = m.holder.charge_shares()
-    for k, amount in enumerate(spend.tolist()):
+    for k, amount in enumerate(amounts):
         if amount <= 0:
             continue
         left = amount
@@ -56,9 +58,11 @@ def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
                 balance[i] -= take
                 taken[i] += take
                 left -= take
-        for group in ([i for i in allowed if earmarked[i]], allowed):
-            room = sum(balance[i] for i in group)
-            if left <= 0 or room <= 0:
+        for group in (earmarked[k], allowed):
+            if left <= 0 or not group:
+                continue
+            room = sum([balance[i] for i in group])
+            if room <= 0:
                 continue
             share = min(left, room) / room
             for i in group:
@@ -88,37 +92,45 @@ def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
         disallow(m, month, charge)
     if any(taken):
         m.accounts.charge(np.array(taken))
-    miscode(m, month, spend)
-    return blocked
+    miscode(m, month, amounts)
+    return np.array(blocked)
 
 
 def disallow(m: Pilot, month: int, charge: np.ndarray) -> None:
     """Charge spend to payers whose rules do not allow it: it waits to be found."""
     m.accounts.charge(charge)
-    for seat in np.flatnonzero(charge > 1e-9):
+    for seat in (charge > 1e-9).nonzero()[0]:
         m.accounts.hide(seat, month, float(charge[seat]))
         m.tally.add("disallowed_spend", float(charge[seat]))
 
 
-def miscode(m: Pilot, month: int, spend: np.ndarray) -> None:
+def miscode(m: Pilot, month: int, spend: np.ndarray | list[float]) -> None:
     """A random share of spend is charged to a payer that does not allow it, on the lines whose
     allocation no payer approved: a payer voting on a change sees how it is coded (the
     decision-rights matrix puts changes to a vote; changes decided alone go unchecked)."""
     rules = m.design.governance.validation
-    allocated = float((m.allocation * m.line_active).sum())
-    unchecked = float((m.allocation * m.line_active * ~m.line_approved).sum())
+    allocated_lines = m.allocation * m.line_active
+    allocated = float(allocated_lines.sum())
+    unchecked = float((allocated_lines * ~m.line_approved).sum())
     exposure = unchecked / allocated if allocated > 0 else 0.0
-    share = rules.miscoding_rate * (1.0 - rules.strictness) * exposure * m.rng.uniform(0.0, 2.0)
-    services = np.flatnonzero(spend > 0)
-    if share <= 0 or services.size == 0:
+    draw = 0.0 + 2.0 * m.rng.random()  # rng.uniform(0.0, 2.0), to the bit, at a third the cost
+    share = rules.miscoding_rate * (1.0 - rules.strictness) * exposure * draw
+    if share <= 0:
         return
-    k = int(m.rng.choice(services))
-    wrong = np.flatnonzero(~m.payer_allows[:, k] & m.payer_active)
+    amounts = spend.tolist() if isinstance(spend, np.ndarray) else spend
+    services = [k for k, amount in enumerate(amounts) if amount > 0]
+    if not services:
+        return
+    # what ``rng.choice(services)`` draws, without building an array for it
+    k = services[int(m.rng.integers(0, len(services)))]
+    allowed = m.payer_allows_lists[k]
+    active = m.payer_active.tolist()
+    wrong = [i for i in range(m.n_payers) if active[i] and i not in allowed]
     right = m.payer_allows[:, k] & m.payer_active
-    if wrong.size == 0 or not right.any():
+    if not wrong or not some(right):
         return
-    seat = int(m.rng.choice(wrong))
-    amount = float(spend[k]) * share
+    seat = wrong[int(m.rng.integers(0, len(wrong)))]
+    amount = float(amounts[k]) * share
     # move the charge from the payers that allow it to the one that does not
     m.accounts.charge(-(right * (amount / right.sum())))
     charge = np.zeros(m.n_payers)

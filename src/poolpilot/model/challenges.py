@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from poolpilot.model.smallarrays import clip, ratio
+
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
 
@@ -39,9 +41,8 @@ class Challenge:
 
 def unfairness(allocation: np.ndarray, fair: np.ndarray) -> np.ndarray:
     """How far each line sits below its need-fair allocation, as a share of it (0 = fair)."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        gap = np.where(fair > 0, (fair - allocation) / fair, 0.0)
-    return np.clip(gap, 0.0, 1.0)
+    with np.errstate(over="ignore"):  # a tiny fair share overflows to inf: clipped to 1
+        return clip(ratio(fair - allocation, fair, where=fair > 0), 0.0, 1.0)
 
 
 class Disputes:
@@ -64,7 +65,8 @@ class Disputes:
             return
         if self.settled_at[line] >= 0 and m.allocation[line] >= self.settled_at[line] - 1.0:
             return  # the ladder already settled this level
-        u = float(unfairness(m.allocation[line : line + 1], m.fair[line : line + 1])[0])
+        fair, level = float(m.fair[line]), float(m.allocation[line])
+        u = min(max((fair - level) / fair, 0.0), 1.0) if fair > 0 else 0.0  # unfairness()
         visibility = 0.4 + 0.6 * m.visibility
         harm = u * visibility
         p = 1.0 - math.exp(-rights.propensity * harm * (1.2 - m.trust[line]))
@@ -106,7 +108,7 @@ class Disputes:
         if self.rules.challenges.rights == "none" or self.ladder:
             return
         m = self.model
-        for line in np.flatnonzero(m.line_active & ~m.line_own & ~self.open_challenge):
+        for line in (m.line_active & ~m.line_own & ~self.open_challenge).nonzero()[0]:
             if m.allocation[line] < m.fair[line] * (1.0 - UNFAIR_TOLERANCE):
                 self.consider(month, line, restore_to=m.fair[line])
 

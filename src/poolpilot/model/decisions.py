@@ -48,14 +48,17 @@ class Approvals:
         holder = m.holder
         leverage = m.design.holder.leverage
         shift_cap = self.rules.max_shift_per_cycle
-        current = m.allocation
-        for line in np.flatnonzero(m.line_active):
-            wanted = proposal[line] - current[line]
-            base = max(current[line], m.fair[line])
-            step = float(np.clip(wanted * leverage, -shift_cap * base, shift_cap * base))
-            if abs(step) < max(1.0, MATERIALITY * base) or any(
-                p.line == line for p in self.pending
-            ):
+        # plain floats (min(max()) is np.clip on one value, to the last bit); a change put to
+        # a vote below is for the line at hand, so the lines already waiting can be read once
+        current = m.allocation.tolist()
+        wanted_levels = proposal.tolist()
+        fair = m.fair.tolist()
+        waiting = {p.line for p in self.pending}
+        for line in m.line_active.nonzero()[0].tolist():
+            wanted = wanted_levels[line] - current[line]
+            base = max(current[line], fair[line])
+            step = min(max(wanted * leverage, -shift_cap * base), shift_cap * base)
+            if abs(step) < max(1.0, MATERIALITY * base) or line in waiting:
                 continue
             kind = "cut" if step < 0 else "investment"
             new = current[line] + step
@@ -137,7 +140,7 @@ class Approvals:
             p_partner = m.holder.partner_agrees(change.kind, harm, m.trust[line], given_up)
             voters.append((m.lines[line], p_partner))
         if m.holder.payers_vote(own, change.kind):
-            for seat in np.flatnonzero(m.payer_active):
+            for seat in m.payer_active.nonzero()[0]:
                 aligned = 1.0 - min(1.0, 2.0 * harm) if change.kind == "cut" else 1.0
                 if own and change.kind == "investment":
                     aligned = 1.0 - min(1.0, 2.0 * max(0.0, change.amount / max(fair, 1.0) - 1.0))

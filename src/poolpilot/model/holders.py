@@ -20,6 +20,7 @@ import numpy as np
 
 from poolpilot.model import prospective, silos
 from poolpilot.model.agents import normals
+from poolpilot.model.smallarrays import some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -79,10 +80,11 @@ class BudgetHolder(mesa.Agent):
         lag = self.spec.data_lag_months
         lo = max(0, month - 1 - lag - 2)
         hi = max(1, month - lag)
-        seen = m.line_need_history[lo:hi].mean(axis=0)
+        seen = m.line_need_history[lo:hi].sum(axis=0) / (hi - lo)  # .mean(axis=0), to the bit
         error = (1.0 - self.spec.data_accuracy) * normals(m.lines)
         # partners that have disengaged stop sharing data: their lines are seen worse
-        error *= np.where(m.disengaged, 3.0, 1.0)
+        if some(m.disengaged):
+            error *= np.where(m.disengaged, 3.0, 1.0)
         return np.maximum(seen * (1.0 + error), 0.0) * m.line_unit_cost
 
     def propose(self, month: int, budget: float, need_cost: np.ndarray | None = None) -> np.ndarray:
@@ -101,9 +103,10 @@ class BudgetHolder(mesa.Agent):
         w = self.self_interest(pressure)
         priority = np.where(m.line_own, 1.0, 1.0 - w)
         weight = need_cost * priority
-        if weight.sum() <= 0:
+        weight_total = weight.sum()
+        if weight_total <= 0:
             return np.zeros(m.n_lines)
-        proposal = budget * weight / weight.sum()
+        proposal = budget * weight / weight_total
         cap = m.line_capacity * m.line_unit_cost * m.line_active
         over = np.maximum(proposal - cap, 0.0).sum()
         proposal = np.minimum(proposal, cap)
@@ -235,7 +238,7 @@ class HospitalHolder(BudgetHolder):
         m = self.model
         cut = self.stint_share() * funded
         leaked = np.zeros(m.n_lines)
-        for k in np.unique(m.line_service[cut > 0]):
+        for k in sorted(set(m.line_service[cut > 0].tolist())):  # np.unique, for a few lines
             room = spare * ((m.line_service == k) & ~m.line_own & m.line_active)
             if room.sum() > 0:
                 leaked += room * min(1.0, cut[m.line_service == k].sum() / room.sum())
@@ -255,7 +258,7 @@ class HospitalHolder(BudgetHolder):
         if self.breach.sum() > 0:
             power = prospective.floor_check_power(m, m.month)
             if power > 0 and m.rng.random() < power:
-                for line in np.flatnonzero(self.breach > 0):
+                for line in (self.breach > 0).nonzero()[0]:
                     prospective.claw_back(m, m.month, line, self.breach[line])
                 m.tally.count("under_service_findings")
                 self.breach[:] = 0.0
@@ -315,7 +318,7 @@ class ConvenerHolder(BudgetHolder):
 
     It has only what the design gives it: validation refuses own lines for it, it has no
     statutory services, manages no contracts beyond what ``holder.leverage`` enforces in
-    delivery (``PilotModel._deliver``), lets money move (``Approvals.decide``) and settles at
+    delivery (``delivery.deliver``), lets money move (``Approvals.decide``) and settles at
     the boundary between budgets (``silos.boundary``), and it overrides nothing of the base
     holder. A weak convener (low leverage) leaves under-delivery in place and moves money
     slowly (claim 16).

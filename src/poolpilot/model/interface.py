@@ -126,6 +126,7 @@ class Pilot(Protocol):
     payer_active: np.ndarray
     payer_allows: np.ndarray
     payer_allows_lists: list[list[int]]
+    payer_earmarked_lists: list[list[int]]
     payer_earmarked: np.ndarray
     payer_trust: np.ndarray
     # services and outcomes
@@ -152,6 +153,23 @@ class Pilot(Protocol):
     status_quo_cover: np.ndarray
     contributed: np.ndarray
     prevention_stake: float
+
+    # what delivery reads and records each month (delivery.py)
+    disputes: Any  # challenges.Disputes: its open_challenge mask
+    line_base_effort: np.ndarray
+    contracted_effort: np.ndarray
+    line_reserve_size: np.ndarray
+    pay_routes: list[tuple[str, str]]
+    funded_demand: np.ndarray
+    funded_delivered: np.ndarray
+    payer_spend: np.ndarray
+    upstream: np.ndarray
+    cost_incurred: np.ndarray
+    planned_spend: np.ndarray
+    funded_cost_by_service: np.ndarray
+
+    @property
+    def envelopes_set(self) -> bool: ...
 
     @property
     def visibility(self) -> float: ...

@@ -63,10 +63,15 @@ class Ledger:
         ``expected_inside`` is what the model believes the pool and reserve hold, tracked by the
         model separately from the ledger; a payment that bypasses or half-posts shows up here.
         """
-        total = sum(self.balances.values())
-        inside = sum(self.balances.get(a, 0) for a in INSIDE)
-        money_in = -sum(v for a, v in self.balances.items() if a not in INSIDE and v < 0)
-        money_out = sum(v for a, v in self.balances.items() if a not in INSIDE and v > 0)
+        total = inside = money_in = money_out = 0  # integer cents: one pass, exact
+        for account, v in self.balances.items():
+            total += v
+            if account in INSIDE:
+                inside += v
+            elif v < 0:
+                money_in -= v
+            else:
+                money_out += v
         if total != 0 or inside != expected_inside or money_in != money_out + inside:
             raise ConservationError(
                 f"month {month}: money is not conserved: balances sum to {total / 100:.2f}, "
@@ -89,17 +94,23 @@ class Books:
 
     def transfer(self, month: int, kind: str, source: str, target: str, amount: float) -> float:
         """Post a flow; returns the amount moved (in currency units, whole cents)."""
-        moved = self.ledger.post(month, kind, source, target, cents(amount))
-        if source in INSIDE:
-            self.inside_cents -= moved
-        if target in INSIDE:
-            self.inside_cents += moved
+        moved = self.ledger.post(month, kind, source, target, round(amount * 100))  # cents()
+        if moved:
+            if source in INSIDE:
+                self.inside_cents -= moved
+            if target in INSIDE:
+                self.inside_cents += moved
         return moved / 100
 
     def pay(self, month: int, kind: str, target: str, amount: float) -> float:
         """Pay out of the pool, never more than it holds."""
-        available = self.ledger.balance("pool") / 100
-        return self.transfer(month, kind, "pool", target, min(amount, available))
+        available = self.ledger.balances.get("pool", 0) / 100
+        moved = self.ledger.post(month, kind, "pool", target, round(min(amount, available) * 100))
+        if moved:
+            self.inside_cents -= moved
+            if target in INSIDE:
+                self.inside_cents += moved
+        return moved / 100
 
     def pay_from_reserve(self, month: int, target: str, amount: float) -> float:
         """Corridor settlements draw on the risk reserve first, then the pool."""

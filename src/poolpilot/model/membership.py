@@ -47,27 +47,40 @@ def hazard(standing: float, threshold: float, ceiling: float, width: float) -> f
 
 def review(m: Pilot, month: int) -> None:
     """Each month, every partner still in the pilot may give notice (one draw each, always,
-    so each partner's stream advances the same way whatever the others do)."""
+    so each partner's stream advances the same way whatever the others do).
+
+    The hazard never exceeds its ceiling (``exit_hazard``), so a draw at or above it cannot
+    lead to notice, and the partner's standing is not worked out for it.
+    """
     rules = m.design.trust
-    standing = m.trust
-    if rules.adequacy_weight > 0:
-        standing = m.trust - rules.adequacy_weight * shortfall(m, month)
+    ceiling = rules.exit_hazard
+    active = m.line_active.tolist()
+    close = []  # lines whose draw falls below the ceiling
     for line in m.lines:
         if line.own_line:
             continue
         draw = line.rng.random()
-        if not m.line_active[line.line] or line.exit_month is not None:
+        if not active[line.line] or line.exit_month is not None:
             continue
-        s = float(standing[line.line])
-        chance = hazard(s, line.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
-        if draw < chance:
-            line.give_notice(month, chance)
+        if draw < ceiling:
+            close.append((line, draw))
+    if close:
+        standing = m.trust
+        if rules.adequacy_weight > 0:
+            standing = m.trust - rules.adequacy_weight * shortfall(m, month)
+        for line, draw in close:
+            s = float(standing[line.line])
+            chance = hazard(s, line.exit_threshold, ceiling, rules.exit_hazard_width)
+            if draw < chance:
+                line.give_notice(month, chance)
     for payer in m.payers:
         draw = payer.rng.random()
         if not m.holder.pooled or not m.payer_active[payer.seat] or payer.exit_month is not None:
             continue
+        if draw >= ceiling:
+            continue
         s = payer.standing(month)
-        chance = hazard(s, payer.exit_threshold, rules.exit_hazard, rules.exit_hazard_width)
+        chance = hazard(s, payer.exit_threshold, ceiling, rules.exit_hazard_width)
         if draw < chance:
             payer.give_notice(month, chance)
 

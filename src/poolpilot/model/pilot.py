@@ -25,6 +25,7 @@ from poolpilot.model import (
     accounts,
     assurance,
     attribution,
+    delivery,
     membership,
     population,
     prospective,
@@ -37,6 +38,7 @@ from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
 from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books, Ledger
+from poolpilot.model.smallarrays import np_sum, ratio, some
 from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
 from poolpilot.model.tally import Tally
 from poolpilot.model.targeting import Targeting, response_matrix
@@ -129,8 +131,9 @@ class PilotModel(mesa.Model):
             for i, (spec, name, own) in enumerate(specs)
         ]
         self.line_names = [name for _, name, _ in specs]
-        self.line_service = np.array([idx[spec.service] for spec, _, _ in specs], dtype=int)
         self.line_own = np.array([own for _, _, own in specs], dtype=bool)
+        self.pay_routes = delivery.pay_routes(self)
+        self.line_service = np.array([idx[spec.service] for spec, _, _ in specs], dtype=int)
         self.line_capacity = np.array([spec.capacity for spec, _, _ in specs], dtype=float)
         self.line_unit_cost = np.array(
             [s.services[idx[spec.service]].unit_cost for spec, _, _ in specs], dtype=float
@@ -139,6 +142,9 @@ class PilotModel(mesa.Model):
             [0.0 if own else spec.demand_bias for spec, _, own in specs], dtype=float
         )
         self.line_base_effort = np.array([spec.base_effort for spec, _, _ in specs], dtype=float)
+        # the effort contracts and the holder's leverage enforce at full trust (delivery.py)
+        base = self.line_base_effort
+        self.contracted_effort = base + (1.0 - base) * 0.8 * s.holder.leverage
         reserve_months = np.array(
             [getattr(spec, "reserve_months", RESERVE_MONTHS) for spec, _, _ in specs], dtype=float
         )
@@ -194,6 +200,9 @@ class PilotModel(mesa.Model):
         self.payer_allows_lists = [
             np.flatnonzero(allows[:, k]).tolist() for k in range(allows.shape[1])
         ]
+        self.payer_earmarked_lists = [
+            [i for i in seats if specs[i].earmarked] for seats in self.payer_allows_lists
+        ]
         self.accounts = PayerAccounts(self.n_payers)
         self.initial_funding = math.fsum(p.annual_contribution for p in specs)
 
@@ -211,6 +220,9 @@ class PilotModel(mesa.Model):
                 self.elasticity[k, events.index(sv.averts)] = sv.elasticity
         # each segment's response to each service, and where delivery is aimed (targeting.py)
         self.response = response_matrix(s)
+        self.acute_lag_max = int(self.acute_lag.max(initial=0))
+        every = self.service_index = np.arange(n_svc)
+        self.response_by_service = self.response[:, every].T  # laid out as the mask gives it
         self.targeting = Targeting(s, self.response, self.elasticity, self.acute_unit_cost)
         self.community_service = np.array([sv.kind == "community" for sv in s.services])
         self.service_unit_cost = np.array([sv.unit_cost for sv in s.services], dtype=float)
@@ -250,7 +262,7 @@ class PilotModel(mesa.Model):
         p = self.design.prevention
         lag = p.lag_months
         lo, hi = max(0, t - 1 - lag - 2), max(0, t - lag)
-        spent = self.upstream[lo:hi].mean() if hi > lo else 0.0
+        spent = np_sum(self.upstream[lo:hi].tolist()) / (hi - lo) if hi > lo else 0.0  # mean
         self.prevention = population.prevention_multiplier(
             spent / self.people, p.max_need_reduction, p.half_effect_per_person
         )
@@ -259,10 +271,8 @@ class PilotModel(mesa.Model):
         by_service = need.sum(axis=0)
         cap = self.line_capacity * self.line_active
         share_den = np.bincount(self.line_service, weights=cap, minlength=len(by_service))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(
-                share_den[self.line_service] > 0, cap / share_den[self.line_service], 0.0
-            )
+        den = share_den[self.line_service]
+        share = ratio(cap, den, where=den > 0)
         self.line_need_history[t - 1] = by_service[self.line_service] * share
         return need
 
@@ -312,86 +322,13 @@ class PilotModel(mesa.Model):
         else:
             self.approvals.decide(t, proposal)
 
-    def _deliver(self, t: int) -> np.ndarray:
-        """Providers deliver what funded capacity and effort allow; the pool pays."""
-        s = self.design
-        prospective = self.envelopes_set
-        demand = self.line_need_history[t - 1] * self.line_active
-        uc = self.line_unit_cost
-        upstream_share = s.budget.upstream_share * (1.0 if prospective else self.prevention_stake)
-        enforced = self.line_base_effort + (1.0 - self.line_base_effort) * 0.8 * s.holder.leverage
-        effort = trust.effort(enforced, self.trust, s.trust.effort_sensitivity, self.disengaged)
-        effort = self.holder.contract_effort(enforced, effort)
-        effort = np.maximum(
-            effort - s.governance.challenges.effort_cost * self.disputes.open_challenge, 0.0
-        )
-        funded_units = np.minimum(self.line_capacity, self.allocation * (1.0 - upstream_share) / uc)
-        funded = np.minimum(demand, funded_units * effort) * self.line_active
-        self.funded_demand[t - 1] = (np.minimum(demand, funded_units) * self.line_active * uc).sum()
-        spare = np.maximum(self.line_capacity * effort - funded, 0.0)
-        # what the holder's own lines withhold, and the demand it leaks to partners' lines
-        withheld, leaked = self.holder.withhold(t, demand, funded_units, funded, spare)
-        self.funded_delivered[t - 1] = ((funded - withheld) * uc).sum()
-        unfunded = (
-            np.minimum(s.trust.unfunded_delivery * (demand - funded + leaked), spare)
-            * self.line_active
-        )
-        funded = funded - withheld
-        # unfunded work comes out of the provider's own reserve, and stops when it is spent
-        unfunded = np.clip(unfunded, 0.0, self.line_reserve / uc)
-        self.line_reserve -= unfunded * uc
-        n_svc = len(self.service_names)
-        # a prospective envelope is paid in installments; retrospective pays for activity, and
-        # for the prevention it funds as far as the savings land on whoever decides
-        upstream_bill = self.allocation * upstream_share * self.line_active
-        bill = self.allocation * self.line_active if prospective else funded * uc + upstream_bill
-        by_service = np.bincount(self.line_service, weights=bill, minlength=n_svc)
-        before = self.accounts.balance.copy()
-        blocked = attribution.attribute(self, t, by_service)
-        self.payer_spend[t - 1] = before - self.accounts.balance
-        with np.errstate(divide="ignore", invalid="ignore"):
-            keep = np.where(by_service > 0, 1.0 - blocked / by_service, 1.0)
-        wanted = bill * keep[self.line_service]
-        paid = np.zeros(self.n_lines)
-        for line in np.flatnonzero(wanted > 0):
-            kind = "own_line_spend" if self.line_own[line] else "payment"
-            target = "holder" if self.line_own[line] else self.line_names[line]
-            paid[line] = self.books.pay(t, kind, target, wanted[line])
-        if prospective:
-            upstream = paid * upstream_share
-            room = np.maximum(paid * (1.0 - upstream_share) - funded * uc, 0.0)
-            retained = s.budget.savings_retained
-            upstream += room * retained
-            self.envelopes.keep(room * (1.0 - retained))
-            short = np.maximum(funded * uc - paid * (1.0 - upstream_share), 0.0)
-            burden = unfunded * uc + short
-            self.upstream[t - 1] = upstream.sum()
-            self.envelopes.book(
-                funded * uc + upstream + burden, self.allocation * self.line_active, demand * uc
-            )
-            self.cost_incurred[t - 1] = (funded * uc + upstream).sum() + burden.sum()
-        else:
-            service_paid = np.minimum(paid, funded * uc)
-            self.upstream[t - 1] = (paid - service_paid).sum()
-            burden = unfunded * uc + (funded * uc - service_paid)
-            self.cost_incurred[t - 1] = paid.sum() + burden.sum()
-        self.planned_spend[t - 1] = (self.allocation * self.line_active).sum()
-        self.line_spend[t - 1] = paid
-        # a provider rebuilds its reserve from the surplus on what it is paid, never beyond it
-        rebuilt = self.line_reserve + s.trust.reserve_rebuild_share * paid
-        self.line_reserve = np.minimum(rebuilt, self.line_reserve_size)
-        self.line_burden[t - 1] = np.maximum(burden, 0.0)
-        self.funded_cost_by_service[t - 1] = np.bincount(
-            self.line_service, weights=self.allocation * self.line_active, minlength=n_svc
-        )
-        return funded + unfunded
-
     def _book_outcomes(self, t: int, need: np.ndarray, delivered: np.ndarray) -> None:
         """Delivered service reaches segments; unmet need raises acute events after a lag."""
         n_svc = len(self.service_names)
         by_service = np.bincount(self.line_service, weights=delivered, minlength=n_svc)
         drift = self.holder.outreach_drift()
-        reach = need * (1.0 - drift * self.access_difficulty)[:, None]
+        # without drift every segment's need is in reach (need * 1.0 is need, exactly)
+        reach = need * (1.0 - drift * self.access_difficulty)[:, None] if drift else need
         # the design's targeting rule divides each service's delivery among segments
         supply = np.minimum(by_service, need.sum(axis=0))
         served = self.targeting.serve(need, reach, supply)
@@ -400,9 +337,15 @@ class PilotModel(mesa.Model):
         # unmet need of each service in the month its lag points back to (0 before month 1),
         # weighted by each segment's response to the service
         months = t - 1 - self.acute_lag
-        seen = np.flatnonzero(months >= 0)
-        lagged = np.zeros(n_svc)
-        lagged[seen] = (self.unmet[months[seen], :, seen] * self.response[:, seen].T).sum(axis=1)
+        if t > self.acute_lag_max:  # every lag points into the run: the same, without the mask
+            unmet = self.unmet[months, :, self.service_index]
+            lagged = (unmet * self.response_by_service).sum(axis=1)
+        else:
+            seen = (months >= 0).nonzero()[0]
+            lagged = np.zeros(n_svc)
+            lagged[seen] = (self.unmet[months[seen], :, seen] * self.response[:, seen].T).sum(
+                axis=1
+            )
         self.acute[t - 1] = self.acute_baseline * self.prevention + lagged @ self.elasticity
 
     # --- the verbs the rules act through ------------------------------------------------
@@ -421,8 +364,8 @@ class PilotModel(mesa.Model):
         The event's amount is the new monthly level, so the allocation history of every line
         can be rebuilt from the events alone.
         """
-        levels = np.maximum(np.asarray(levels, dtype=float), 0.0)
-        for line in np.flatnonzero(levels != self.allocation):
+        levels = np.maximum(np.asarray(levels, dtype=float), 0.0)  # a new array: ours to keep
+        for line in (levels != self.allocation).nonzero()[0]:
             self.events.log(
                 month=month,
                 actor=self.holder.name,
@@ -433,7 +376,7 @@ class PilotModel(mesa.Model):
                 evidence=evidence,
                 outcome="in force",
             )
-        self.allocation = levels.copy()
+        self.allocation = levels
 
     def surprise_payers(self, cut: np.ndarray) -> None:
         """Findings cut payers' trust at once, by ``cut`` (a share per payer)."""
@@ -461,7 +404,7 @@ class PilotModel(mesa.Model):
         self.approvals.vote(t)
         self.disputes.escalate(t)
         self.disputes.revisit(t)
-        delivered = self._deliver(t)
+        delivered = delivery.deliver(self, t)
         self._book_outcomes(t, need, delivered)
         accounts.bear_costs(self, t)
         attribution.reconcile(self, t)
@@ -487,29 +430,32 @@ class PilotModel(mesa.Model):
     def _update_trust(self, t: int) -> None:
         rules = self.design.trust
         noise = rules.signal_noise
+        # lines' and payers' trust move by the same rule, element by element: in one update
+        n = self.n_lines
         moved = trust.update(
-            self.trust,
-            trust.partner_signal(self, t) + noise * normals(self.lines),
-            self.trust_initial,
+            np.concatenate((self.trust, self.payer_trust)),
+            np.concatenate(
+                (
+                    trust.partner_signal(self, t) + noise * normals(self.lines),
+                    trust.payer_signal(self, t) + noise * normals(self.payers),
+                )
+            ),
+            np.concatenate((self.trust_initial, self.payer_initial)),
             rules.gain_rate,
             rules.loss_asymmetry,
             rules.forgetting,
         )
-        # unexplained cuts
-        moved *= 1.0 - self.experience.unconsulted_cut * (1.0 - self.visibility)
-        self.trust = np.where(self.line_own | ~self.line_active, self.trust, moved)
-        moved = trust.update(
-            self.payer_trust,
-            trust.payer_signal(self, t) + noise * normals(self.payers),
-            self.payer_initial,
-            rules.gain_rate,
-            rules.loss_asymmetry,
-            rules.forgetting,
-        )
-        self.payer_trust = np.where(self.payer_active, moved, self.payer_trust)
-        for line in np.flatnonzero(self.line_active & ~self.line_own):
-            below = self.trust[line] < self.lines[line].disengage_threshold
-            if below != self.disengaged[line]:
+        lines, payers = moved[:n], moved[n:]
+        cut = self.experience.unconsulted_cut
+        if some(cut):  # unexplained cuts (otherwise a factor of exactly 1)
+            lines *= 1.0 - cut * (1.0 - self.visibility)
+        self.trust = np.where(self.line_own | ~self.line_active, self.trust, lines)
+        self.payer_trust = np.where(self.payer_active, payers, self.payer_trust)
+        trust_now = self.trust.tolist()
+        disengaged = self.disengaged.tolist()
+        for line in (self.line_active & ~self.line_own).nonzero()[0].tolist():
+            below = trust_now[line] < self.lines[line].disengage_threshold
+            if below != disengaged[line]:
                 self.disengaged[line] = below
                 self.events.log(
                     month=t,

@@ -125,7 +125,7 @@ def kept_share(m: Pilot) -> float:
     """The share of an underspend of its envelope a line keeps as margin (0 when retrospective:
     activity is reimbursed, so what is not delivered is not paid).
 
-    This is the share ``_deliver`` books as provider margin, ``1 - budget.savings_retained``
+    This is the share ``delivery.deliver`` books as provider margin, ``1 - budget.savings_retained``
     (the rest goes upstream; docs/ODD.md 3.3.9).
     """
     b = m.design.budget

@@ -48,7 +48,7 @@ def bearer_matrix(m: Pilot) -> np.ndarray:
 def bed_matrix(m: Pilot) -> np.ndarray:
     """services x parties: who pays for the hospital bed a discharge waiting for the service
     occupies (the bearer of the event the service averts; outside when it averts none)."""
-    bearers = bearer_matrix(m)
+    bearers = m.bearers  # bearer_matrix(m), set first
     events = [ev.name for ev in m.design.acute_events]
     out = np.zeros((len(m.design.services), bearers.shape[1]))
     for k, sv in enumerate(m.design.services):
@@ -83,7 +83,7 @@ def funding_split(m: Pilot) -> np.ndarray:
 def valuation(m: Pilot) -> np.ndarray:
     """payers x services: the share of a service's worth each payer sees (the wrong pocket)."""
     s = m.design.status_quo.wrong_pockets
-    own = bearer_matrix(m)[:, : m.n_payers].T  # payers x events
+    own = m.bearers[:, : m.n_payers].T  # payers x events (bearer_matrix)
     events = [ev.name for ev in m.design.acute_events]
     out = np.ones((m.n_payers, len(m.design.services)))
     for k, sv in enumerate(m.design.services):
@@ -139,7 +139,7 @@ def boundary(m: Pilot) -> np.ndarray:
     leverage to settle who pays (``holder.leverage``), the rest. The idealised baseline (one
     planner over all the money) is a pool with full leverage.
     """
-    beds = bed_matrix(m)
+    beds = m.beds  # bed_matrix(m), set with the model
     same = (m.silo_split.T * beds[:, : m.n_payers]).sum(axis=1)
     status_quo = np.clip(1.0 - same, 0.0, 1.0)
     if not m.holder.pooled and m.design.status_quo.silo_budgets:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from poolpilot.model.smallarrays import np_sum
+
 
 class Experience:
     """What each line went through this month, as the rules report it; trust reads it.
@@ -199,5 +201,14 @@ class Parties:
         if contribution <= 0:
             return 0.0
         lo = max(0, month - 12)
-        shared = self.shared_history[lo:month, seat].sum()
-        return float((self.savings(month)[seat] + shared) / contribution)
+        shared = np_sum(self.shared_history[lo:month, seat].tolist())
+        # this party's column of ``savings(month)``: numpy sums a column of a table of
+        # several parties month after month, left to right
+        saved = 0.0
+        for bench, acute in zip(
+            self.benchmark[lo:month, seat].tolist(),
+            self.acute[lo:month, seat].tolist(),
+            strict=True,
+        ):
+            saved += bench - acute
+        return (saved + shared) / contribution

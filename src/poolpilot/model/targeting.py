@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from poolpilot.model.smallarrays import ratio
 from poolpilot.scenario.schema import Scenario
 
 
@@ -44,9 +45,7 @@ def response_matrix(scenario: Scenario) -> np.ndarray:
 def by_need(need: np.ndarray, reach: np.ndarray, supply: np.ndarray) -> np.ndarray:
     """Supply (per service) spread over segments in proportion to reachable need, capped at need."""
     total = reach.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        served = np.where(total > 0, reach / total, 0.0) * supply
-    return np.minimum(served, need)
+    return np.minimum(ratio(reach, total, where=total > 0) * supply, need)
 
 
 def spread_left(need: np.ndarray, served: np.ndarray, supply: np.ndarray) -> np.ndarray:
@@ -54,8 +53,7 @@ def spread_left(need: np.ndarray, served: np.ndarray, supply: np.ndarray) -> np.
     left = supply - served.sum(axis=0)
     room = need - served
     room_total = room.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return served + np.where(room_total > 0, room / room_total, 0.0) * np.maximum(left, 0.0)
+    return served + ratio(room, room_total, where=room_total > 0) * np.maximum(left, 0.0)
 
 
 class Targeting:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poolpilot.model.challenges import unfairness
+from poolpilot.model.smallarrays import clip, ratio, some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -33,11 +34,11 @@ def update(
     forgetting: float,
 ) -> np.ndarray:
     """One month of trust: move toward experience, losses faster than gains; stays in [0, 1]."""
-    experience = 0.5 * (1.0 + np.clip(signal, -1.0, 1.0))
+    experience = 0.5 * (1.0 + clip(signal, -1.0, 1.0))
     gap = experience - trust
     rate = np.where(gap >= 0, gain_rate, min(1.0, gain_rate * loss_asymmetry))
     moved = trust + rate * gap + forgetting * (initial - trust)
-    return np.clip(moved, 0.0, 1.0)
+    return clip(moved, 0.0, 1.0)
 
 
 def effort(
@@ -51,8 +52,7 @@ def effort(
 def grievance(m: Pilot, t: int) -> np.ndarray:
     """Each line's unfunded work this month, as a share of what it did (paid and unpaid)."""
     burden, paid = m.line_burden[t - 1], m.line_spend[t - 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(burden > 0, burden / (burden + paid), 0.0)
+    return ratio(burden, burden + paid, where=burden > 0)
 
 
 def shortfall(m: Pilot, t: int) -> np.ndarray:
@@ -74,8 +74,9 @@ def partner_signal(m: Pilot, t: int) -> np.ndarray:
     seen = m.experience
     # fairness against the others (its need-fair share of the budget), less the grievance of
     # unfunded work (how far funding falls short of need itself weighs on its standing)
-    fairness = np.clip(1.0 - 4.0 * unfairness(m.allocation, m.fair), -1.0, 1.0)
-    fairness -= m.design.trust.burden_grievance * grievance(m, t)
+    fairness = clip(1.0 - 4.0 * unfairness(m.allocation, m.fair), -1.0, 1.0)
+    if some(m.line_burden[t - 1]):  # otherwise no grievance (0 is taken off)
+        fairness -= m.design.trust.burden_grievance * grievance(m, t)
     rights = RIGHTS_SIGNAL[gov.challenges.rights]
     if gov.challenges.rights == "formal" and gov.escalation.tiers:
         rights = 0.3
@@ -83,7 +84,8 @@ def partner_signal(m: Pilot, t: int) -> np.ndarray:
     procedural += 0.5 * seen.consulted + 0.5 * seen.overturned - 0.3 * seen.upheld_against
     procedural -= 0.5 * (seen.unconsulted_cut > 0.02)
     spend = m.line_spend[t - 2] if t > 1 else m.allocation
-    own_share = spend[m.line_own].sum() / spend.sum() if spend.sum() > 0 else 0.0
+    total = spend.sum()
+    own_share = spend[m.line_own].sum() / total if total > 0 else 0.0
     procedural -= own_share * (1.0 - gov.coi_controls)
     open_data = 2.0 * m.visibility - 1.0
     return 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
