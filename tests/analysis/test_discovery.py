@@ -20,6 +20,8 @@ Coverage varies from sample to sample by about ``sqrt(0.694 * 0.306 / 292) = 0.0
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -193,3 +195,9 @@ def test_missing_values_in_x_are_refused() -> None:
     x.loc[3, "x2"] = np.nan
     with pytest.raises(ValueError, match=r"^x: .*'x2'"):
         find_boxes(x, y)
+
+
+def test_the_workbench_is_imported_only_to_find_boxes() -> None:
+    """It takes seconds to import: ``import poolpilot.discovery`` must not pay for it."""
+    code = "import sys, poolpilot.discovery; sys.exit('ema_workbench' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

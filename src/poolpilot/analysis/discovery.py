@@ -17,8 +17,8 @@ Why the EMA Workbench's PRIM (``ema_workbench.analysis.prim``) and not our own o
   package), and fails on a categorical column under pandas 3 (``TypeError`` setting a level
   set into a float frame).
 
-Its cost is weight: scikit-learn, statsmodels, seaborn and Platypus come with it and the import
-takes seconds, so it is imported inside :func:`find_boxes`, not at module import.
+Its cost is weight: scikit-learn, statsmodels, seaborn and Platypus (160 MB) come with it and
+the import takes seconds, so it is imported inside :func:`find_boxes`, not at module import.
 
 What we add on top: the box is *chosen* (PRIM peels past the useful box if left to run): the
 entry on the trajectory with the largest coverage among those whose density reaches
