@@ -177,6 +177,7 @@ def test_other_column_kinds_are_peeled() -> None:
         ({"threshold": 0.0}, "threshold"),
         ({"threshold": 1.5}, "threshold"),
         ({"threshold": float("nan")}, "threshold"),
+        ({"threshold": True}, "threshold"),
         ({"peel_alpha": 0.0}, "peel_alpha"),
         ({"min_mass": -0.1}, "min_mass"),
         ({"x": "not a frame"}, "x"),

@@ -29,6 +29,7 @@ and normalised, with errors naming the argument.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -163,7 +164,8 @@ def _checked(
         ("peel_alpha", peel_alpha, 0.5),
         ("min_mass", min_mass, 1.0),
     ]:
-        if not (isinstance(value, int | float) and 0.0 < value <= high):
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (number and 0.0 < value <= high):
             raise ValueError(f"{name}: must be in (0, {high:g}], got {value!r}")
     return pd.DataFrame({c: _column(x[c]) for c in x.columns}).reset_index(drop=True), flags
 
