@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "poolpilot"
 #: The stages, lowest first; a module may import its own stage and the ones before it.
 STAGES = ["_version", "scenario", "model", "runs", "analysis", "report", "cli"]
 #: Modules outside the stage folders, with the stage they belong to: ``python -m poolpilot``
-#: is the command line.
-STAGE_OF = {"__main__": "cli"}
+#: is the command line; ``poolpilot.discovery`` is the public name of an analysis.
+STAGE_OF = {"__main__": "cli", "discovery": "analysis"}
 #: Most lines a source file may have (a newcomer reads a module top to bottom).
 MAX_LINES = 600
 
