@@ -41,7 +41,7 @@ def test_cli_runs_a_tiny_study_then_writes_the_report(tmp_path, capsys, monkeypa
 
     written = []
 
-    def write_report(folder):
+    def write_report(folder, title=None):
         # the analysis is finished when the report is asked for
         assert (folder / "indices.parquet").exists()
         written.append(folder)
