@@ -24,6 +24,7 @@ import pandas as pd
 
 from poolpilot.analysis.paired import paired
 from poolpilot.model.metrics import METRICS
+from poolpilot.report.data import varied_paths
 from poolpilot.report.tables import RETURN_METRICS, is_ideal, return_measures
 from poolpilot.scenario.variants import population_key
 
@@ -250,14 +251,7 @@ def read_scenarios(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
         for name, entry in (manifest.get("scenarios") or {}).items()
         if isinstance(entry, dict)
     }
-    vary = manifest.get("vary")
-    if isinstance(vary, dict):
-        varied = list(vary)
-    elif isinstance(vary, list):
-        varied = list(dict.fromkeys(p for point in vary if isinstance(point, dict) for p in point))
-    else:
-        varied = []
-    return scenarios, varied
+    return scenarios, varied_paths(manifest)
 
 
 def study_summary(runs: pd.DataFrame, folder: Path) -> str:

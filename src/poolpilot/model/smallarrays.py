@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["clip", "np_sum", "ratio", "some"]
+
 #: ``np.clip``'s own ufunc: the same values (signed zeros and NaN included), called directly
-#: rather than through ``np.clip``'s wrappers, which cost three times the clipping.
-clip = np._core.umath.clip
+#: rather than through ``np.clip``'s wrappers, which cost three times the clipping. It lives in
+#: numpy's private core (``numpy._core`` from numpy 2, ``numpy.core`` before).
+try:
+    from numpy._core.umath import clip
+except ImportError:  # numpy < 2
+    from numpy.core.umath import clip
 
 
 def some(values: np.ndarray) -> bool:

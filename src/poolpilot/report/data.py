@@ -176,15 +176,18 @@ def detail_sample(runs: pd.DataFrame) -> list[str]:
     return keys
 
 
-def _varied_columns(manifest: dict[str, Any], runs: pd.DataFrame) -> list[str]:
+def varied_paths(manifest: dict[str, Any]) -> list[str]:
+    """The fields a study varied, from its manifest's ``vary`` (a grid or a list of points)."""
     vary = manifest.get("vary")
     if isinstance(vary, dict):
-        paths = list(vary)
-    elif isinstance(vary, list):
-        paths = list(dict.fromkeys(p for point in vary if isinstance(point, dict) for p in point))
-    else:
-        paths = []
-    return [p for p in paths if p in runs.columns]
+        return list(vary)
+    if isinstance(vary, list):
+        return list(dict.fromkeys(p for point in vary if isinstance(point, dict) for p in point))
+    return []
+
+
+def _varied_columns(manifest: dict[str, Any], runs: pd.DataFrame) -> list[str]:
+    return [p for p in varied_paths(manifest) if p in runs.columns]
 
 
 def metric_columns(runs: pd.DataFrame, varied: Sequence[str] = ()) -> list[str]:

@@ -249,19 +249,6 @@ def _on_cost(designs: list[str], returns: dict[str, Any], symbol: str) -> str:
     return text + "."
 
 
-def _cost_clause(r: dict[str, Any] | None, symbol: str) -> str:
-    """What a design's total cost did against its status quo, per unit pooled, with the sign
-    as a verb: a pool that cost more is not said to have saved too little."""
-    if r is None:
-        return ""
-    amount = f"{symbol}{abs(r['diff']):.2f}"
-    if r["clear"] and r["diff"] < 0:
-        return f" but cost {amount} more per dollar pooled than it saved"
-    if r["clear"] and r["diff"] > 0:
-        return f" and saved {amount} per dollar pooled beyond what it cost"
-    return ", at a total cost not clearly different from the status quo's"
-
-
 def _on_need(designs: list[str], frame: pd.DataFrame, returns: dict[str, Any], symbol: str):
     """The second sentence: which design left less need unmet than its status quo, at what
     cost (each against its own baseline, so populations are not mixed)."""
