@@ -1,4 +1,5 @@
-"""The command line: ``poolpilot list | validate | show | run | compare | sensitivity | report``.
+"""The command line: ``poolpilot list | validate | show | run | compare | sensitivity | report |
+explore | discover``.
 
 Exit codes: 0 success, 2 bad input (one line per problem: ``FILE: field.path: what is wrong``,
 or ``poolpilot run: error: argument --seed: ...`` for an option), 130 interrupted, 1 anything
@@ -22,7 +23,7 @@ from typing import Any
 import yaml
 
 from poolpilot._version import __version__
-from poolpilot.cli import checks
+from poolpilot.cli import checks, exploring
 from poolpilot.cli.checks import BAD_INPUT, INTERRUPTED, one_line
 from poolpilot.scenario import (
     ScenarioError,
@@ -223,6 +224,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=checks.seed, default=0, help="sampler, study and bootstrap seed")
     s.add_argument("--months", type=checks.count, default=None, help="override the horizon")
     _add_execution_options(s)
+    exploring.add_commands(sub, _add_execution_options)
     return p
 
 
@@ -468,7 +470,22 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    options = dict(
+        workers=args.workers,
+        executor=_executor(args),
+        scheduler=_scheduler(args),
+        progress="none" if args.quiet else "auto",
+        command=_command(args),
+        **_folder_options(args),
+    )
+    with _scheduler_named():
+        return exploring.cmd_explore(args, options)
+
+
 COMMANDS = {
+    "explore": cmd_explore,
+    "discover": exploring.cmd_discover,
     "list": cmd_list,
     "validate": cmd_validate,
     "show": cmd_show,
@@ -478,4 +495,4 @@ COMMANDS = {
     "sensitivity": cmd_sensitivity,
 }
 #: The commands that run a study (their options are checked together before it starts).
-STUDIES = ("run", "compare", "sensitivity")
+STUDIES = ("run", "compare", "sensitivity", "explore")

@@ -234,12 +234,16 @@ def check_study(args: argparse.Namespace) -> None:
         _refuse(f"--scheduler sends runs to a Dask cluster: not with --executor {args.executor}")
     if getattr(args, "scheduler_timeout", None) is not None and args.scheduler is None:
         _refuse("--scheduler-timeout is for --scheduler ADDRESS")
-    for flag in ("vary", "grid", "ranges"):
+    for flag in ("vary", "grid", "ranges", "uncertain", "lever"):
         paths = [path for path, _ in getattr(args, flag, None) or []]
         twice = sorted({p for p in paths if paths.count(p) > 1})
         if twice:
             option = "--range" if flag == "ranges" else f"--{flag}"
             _refuse(f"{option} {twice[0]} is given twice: list its values once")
+    uncertain = {path for path, _ in getattr(args, "uncertain", None) or []}
+    both = sorted(uncertain & {path for path, _ in getattr(args, "lever", None) or []})
+    if both:
+        _refuse(f"{both[0]} is given as --uncertain and --lever: a field is one or the other")
     scenarios = getattr(args, "scenarios", None) or []
     seen: dict[str, str] = {}
     for name in scenarios:

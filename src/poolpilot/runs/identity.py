@@ -52,6 +52,8 @@ WRITTEN = re.compile(
     r"|\.lock|manifest\.json(\.tmp)?|report\.html|\.report\.html\.tmp"
     r"|(indices|ranking|convergence|noise)\.(parquet|csv)|sensitivity\.json"
     r"|(sobol|fast|morris)_\w+\.png"
+    r"|exploration\.json|(outcomes|boxes|box_limits|trajectory)\.(parquet|csv)"
+    r"|discovery\.(json|html)|discovery_\w+\.(png|svg)"
     r")$"
 )
 #: Written, but no sign of a study: the lock, temporary files, and empty table folders.

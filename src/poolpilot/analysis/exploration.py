@@ -1,0 +1,210 @@
+"""Exploration studies: one design across many sampled futures, each lever setting beside the
+status quo of the same future.
+
+A *future* is a point of the uncertainties (need trend, shocks, unit costs, partners'
+tolerance...), sampled by Latin hypercube; a *lever setting* is one combination of the
+governance choices a designer controls (a full grid of the listed values). Every lever setting
+and the no-pool baseline run in every future, and all the runs of future ``f`` share its seed
+(the ``f``-th child of the study seed): common random numbers, so the pool and the status quo
+face the same need, shocks and partner draws, and their difference is the pool's effect in that
+future. Runs keep metrics only and go through the studies layer (parallel, resumable, Dask).
+
+:func:`outcomes` turns the runs into the table scenario discovery and robustness read: one row
+per future and lever setting, with the uncertainties, the levers, the design's metrics and its
+paired differences with the status quo (``return_on_pool`` among them).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from poolpilot.runs import study
+from poolpilot.runs.identity import StudyIdentity
+from poolpilot.model.records import RunSpec
+from poolpilot.scenario import apply_override, content_hash, to_data, validate_data
+from poolpilot.scenario.applicability import after_changes
+from poolpilot.scenario.schema import Scenario
+from poolpilot.scenario.variants import no_pool_variant
+
+#: What an exploration folder records of its sampling (read by discovery and robustness).
+EXPLORATION = "exploration.json"
+#: The outcome columns compared with the status quo, run by run (``<metric>_vs_status_quo``).
+COMPARED = ("unmet_need_share", "total_system_cost", "trust_final_mean", "partner_exits")
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """The sampling of an exploration: uncertainties (path -> (low, high)), levers (path ->
+    values), the number of futures and the study seed."""
+
+    uncertainties: dict[str, tuple[float, float]]
+    levers: dict[str, list[Any]]
+    futures: int
+    seed: int = 0
+
+    def future_points(self) -> list[dict[str, Any]]:
+        """The sampled futures (a Latin hypercube over the uncertainties)."""
+        if not self.uncertainties:
+            return [{} for _ in range(self.futures)]
+        return study.latin_hypercube(self.futures, self.uncertainties, self.seed)
+
+    def settings(self) -> list[dict[str, Any]]:
+        """Every combination of the levers' values (one empty setting without levers)."""
+        return study.expand(self.levers)
+
+    def seeds(self) -> list[int]:
+        """One seed per future, shared by all its runs (common random numbers)."""
+        return study.run_seeds(self.seed, self.futures)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uncertainties": {k: list(v) for k, v in self.uncertainties.items()},
+            "levers": self.levers,
+            "futures": self.futures,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Exploration:
+        return cls(
+            {k: (float(v[0]), float(v[1])) for k, v in data["uncertainties"].items()},
+            {k: list(v) for k, v in data["levers"].items()},
+            int(data["futures"]),
+            int(data.get("seed", 0)),
+        )
+
+
+def _variant(base: dict[str, Any], point: dict[str, Any], name: str) -> Scenario:
+    data = json.loads(json.dumps(base))
+    for path, value in point.items():
+        apply_override(data, path, value)
+    after_changes(data, set(point))
+    return validate_data(data, name)
+
+
+def plan_exploration(design: Scenario, exploration: Exploration) -> tuple[list[RunSpec], list]:
+    """The runs: in each future, every lever setting and the status quo, at the future's seed.
+
+    Returns the runs and the designs they stand for (the design and its baseline). The
+    baseline is the status quo of the design *in that future*: the uncertainties apply to it,
+    the levers (choices about the pool) do not.
+    """
+    base = to_data(design)
+    baseline = no_pool_variant(design)
+    baseline_base = to_data(baseline)
+    specs: list[RunSpec] = []
+    settings = exploration.settings()
+    for future, (point, seed) in enumerate(
+        zip(exploration.future_points(), exploration.seeds(), strict=True)
+    ):
+        arms = [(design.name, base, {**point, **s}) for s in settings]
+        arms.append((baseline.name, baseline_base, point))
+        for name, data, varied in arms:
+            scenario = _variant(data, varied, name) if varied else validate_data(data, name)
+            key = f"{content_hash(scenario)}-r{future}-s{seed}"
+            specs.append(RunSpec(key, name, to_data(scenario), seed, future, dict(varied)))
+    return specs, [design, baseline]
+
+
+def explore(
+    design: Scenario,
+    exploration: Exploration,
+    *,
+    out: str | Path | None = None,
+    command: str | None = None,
+    **options: Any,
+) -> study.StudyResults:
+    """Run an exploration into ``out`` (``options`` as for `execute_study`: workers, executor,
+    scheduler, resume, overwrite, progress). ``poolpilot explore`` calls this."""
+    if exploration.futures < 1:
+        raise ValueError(f"futures must be at least 1 (given {exploration.futures})")
+    specs, designs = plan_exploration(design, exploration)
+    points = sorted({json.dumps(s.varied, sort_keys=True) for s in specs})
+    identity = StudyIdentity.of_study(
+        designs,
+        seed=exploration.seed,
+        replicates=exploration.futures,
+        points=[json.loads(p) for p in points],
+        detail=False,
+    )
+    result = study.execute_planned(
+        specs,
+        identity,
+        exploration.seeds(),
+        out=out,
+        command=command,
+        detail=False,
+        **options,
+    )
+    path = result.folder / EXPLORATION
+    path.write_text(json.dumps(exploration.to_json(), indent=2, default=str))
+    return result
+
+
+def read_exploration(folder: str | Path) -> Exploration:
+    """The sampling recorded in an exploration folder (ValueError if it is not one)."""
+    path = Path(folder) / EXPLORATION
+    if not path.is_file():
+        raise ValueError(
+            f"{folder}: not an exploration folder (no {EXPLORATION}; run poolpilot explore)"
+        )
+    return Exploration.from_json(json.loads(path.read_text()))
+
+
+def outcomes(runs: pd.DataFrame, exploration: Exploration) -> pd.DataFrame:
+    """One row per future and lever setting: the inputs, the metrics, and the pool against
+    the status quo of the same future (paired by the future's seed).
+
+    ``return_on_pool`` is the system cost the pool saved per dollar pooled; each
+    ``<metric>_vs_status_quo`` is the design's value minus the status quo's. Failed runs are
+    left out (a future whose baseline failed has no comparison: NaN).
+    """
+    ok = runs[runs["status"] == "ok"]
+    baseline_rows = ok[ok["design"].str.startswith("no_pool")].set_index("replicate")
+    pooled = ok[~ok["design"].str.startswith("no_pool")].copy()
+    pooled = pooled.rename(columns={"replicate": "future"})
+    b = baseline_rows.reindex(pooled["future"].to_numpy())
+    money = pooled["pooled_funding"].where(pooled["pooled_funding"] > 0).to_numpy()
+    saved = b["total_system_cost"].to_numpy() - pooled["total_system_cost"].to_numpy()
+    pooled["return_on_pool"] = saved / money
+    for metric in COMPARED:
+        pooled[f"{metric}_vs_status_quo"] = pooled[metric].to_numpy() - b[metric].to_numpy()
+    inputs = [*exploration.uncertainties, *exploration.levers]
+    metrics = [c for c in pooled.columns if c not in {*inputs, "key", "design", "status", "error"}]
+    return pooled[["future", *inputs, *[m for m in metrics if m != "future"]]].reset_index(
+        drop=True
+    )
+
+
+def inputs_of(table: pd.DataFrame, exploration: Exploration) -> pd.DataFrame:
+    """The input columns of an outcomes table, levers that vary kept (as categories where
+    their values are not numbers)."""
+    columns = [*exploration.uncertainties] + [
+        p for p, values in exploration.levers.items() if len(values) > 1
+    ]
+    x = table[columns].copy()
+    for path in exploration.levers:
+        if path in x and not all(isinstance(v, (int, float)) for v in exploration.levers[path]):
+            x[path] = x[path].astype(str)
+    return x
+
+
+def expected_runs(exploration: Exploration) -> int:
+    """Runs an exploration makes: each future, each lever setting and the status quo."""
+    return exploration.futures * (len(exploration.settings()) + 1)
+
+
+__all__ = [
+    "Exploration",
+    "explore",
+    "expected_runs",
+    "inputs_of",
+    "outcomes",
+    "plan_exploration",
+    "read_exploration",
+]

@@ -1,0 +1,123 @@
+"""``poolpilot explore`` and ``poolpilot discover``: when does the pool pay?
+
+``explore`` runs one design across sampled futures, every lever setting and the status quo in
+each (`poolpilot.analysis.exploration`); ``discover`` finds the boxes of futures where a
+condition on the outcomes holds (`poolpilot.analysis.discovery_study`) and writes its tables,
+figures and report section into the exploration folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from poolpilot.cli import checks
+
+
+def add_commands(sub: Any, execution_options: Any) -> None:
+    """The two commands' parsers (``execution_options`` adds --out, --workers, ...)."""
+    s = sub.add_parser(
+        "explore",
+        help="one design across sampled futures, each lever setting beside the status quo",
+        description="Latin hypercube futures over --uncertain ranges; in each future every "
+        "combination of the --lever values and the no-pool status quo run at the future's "
+        "seed (common random numbers). Metrics only.",
+    )
+    s.add_argument("scenario", metavar="SCENARIO", help="a scenario file or a preset name")
+    s.add_argument(
+        "--uncertain",
+        type=checks.field_range,
+        action="append",
+        default=[],
+        metavar="PATH=LOW,HIGH",
+        help="an uncertain numeric field and its range; repeatable",
+    )
+    s.add_argument(
+        "--lever",
+        type=checks.field_values,
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="a governance choice and its options (every combination runs); repeatable",
+    )
+    s.add_argument(
+        "--runs", type=checks.count, default=200, metavar="N", help="futures sampled (default 200)"
+    )
+    s.add_argument("--seed", type=checks.seed, default=0, help="sampling and run seed")
+    s.add_argument("--months", type=checks.count, default=None, help="override the horizon")
+    s.add_argument(
+        "--set",
+        dest="overrides",
+        type=checks.assignment,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of the design; repeatable",
+    )
+    execution_options(s)
+
+    s = sub.add_parser(
+        "discover",
+        help="the boxes of futures where a condition holds (PRIM), into the folder",
+        description="Scenario discovery on an exploration folder: writes boxes, box_limits "
+        "and trajectory (Parquet and CSV), discovery_*.svg and discovery.html.",
+    )
+    s.add_argument("folder", type=checks.results_folder, metavar="DIR")
+    s.add_argument(
+        "--where",
+        required=True,
+        metavar="CONDITION",
+        help='a condition on the outcomes, e.g. "return_on_pool > 0"',
+    )
+    s.add_argument(
+        "--threshold", type=_share, default=0.8, help="density a box must reach (default 0.8)"
+    )
+    s.add_argument(
+        "--min-mass", type=_share, default=0.05, help="smallest box, a share of runs (0.05)"
+    )
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number in (0, 1] (given {text!r})") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"a number in (0, 1] (given {text!r})")
+    return value
+
+
+def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
+    from poolpilot.analysis.exploration import Exploration, explore, expected_runs
+    from poolpilot.runs.study import _design
+
+    if not args.uncertain and not args.lever:
+        raise ValueError("explore needs at least one --uncertain or --lever")
+    design = _design(args.scenario, args.overrides, args.months)
+    exploration = Exploration(dict(args.uncertain), dict(args.lever), args.runs, args.seed)
+    out = args.out or Path("results") / f"{Path(args.scenario).stem}-explore"
+    if not args.quiet:
+        print(f"exploring {expected_runs(exploration)} runs", file=sys.stderr)
+    result = explore(design, exploration, out=out, **options)
+    if not args.quiet or result.summary.failed:
+        print(result.summary, file=sys.stderr)
+    print(f"results: {result.folder}")
+    return 1 if result.summary.failed else 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from poolpilot.analysis.discovery_study import discover
+    from poolpilot.report.discovery import write_discovery
+
+    found = discover(args.folder, args.where, threshold=args.threshold, min_mass=args.min_mass)
+    written = write_discovery(args.folder, found)
+    print(f"{args.where}: {found.cases} of {found.futures} runs")
+    for row in found.box_table().itertuples():
+        print(f"box {row.box}: {row.rule} (coverage {row.coverage:.2f}, density {row.density:.2f})")
+        print(f"  {row.sentence}")
+    if not found.boxes:
+        print("no box reached the density asked for (--threshold)")
+    print(f"section: {written['section']}")
+    return 0
