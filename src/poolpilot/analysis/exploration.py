@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
+from poolpilot.model.records import RunSpec
 from poolpilot.runs import study
 from poolpilot.runs.identity import StudyIdentity
-from poolpilot.model.records import RunSpec
 from poolpilot.scenario import apply_override, content_hash, to_data, validate_data
 from poolpilot.scenario.applicability import after_changes
 from poolpilot.scenario.schema import Scenario

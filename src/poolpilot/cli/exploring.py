@@ -90,13 +90,14 @@ def _share(text: str) -> float:
 
 
 def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
-    from poolpilot.analysis.exploration import Exploration, explore, expected_runs
+    from poolpilot.analysis.exploration import Exploration, expected_runs, explore
     from poolpilot.runs.study import _design
 
     if not args.uncertain and not args.lever:
         raise ValueError("explore needs at least one --uncertain or --lever")
     design = _design(args.scenario, args.overrides, args.months)
     exploration = Exploration(dict(args.uncertain), dict(args.lever), args.runs, args.seed)
+    _check_fields(design, args)
     out = args.out or Path("results") / f"{Path(args.scenario).stem}-explore"
     if not args.quiet:
         print(f"exploring {expected_runs(exploration)} runs", file=sys.stderr)
@@ -105,6 +106,23 @@ def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
         print(result.summary, file=sys.stderr)
     print(f"results: {result.folder}")
     return 1 if result.summary.failed else 0
+
+
+def _check_fields(design: Any, args: argparse.Namespace) -> None:
+    """Each --uncertain and --lever field applied alone, at its ends: problems name the flag."""
+    from poolpilot.analysis.exploration import Exploration, plan_exploration
+    from poolpilot.scenario import ScenarioError
+
+    tries = [("--uncertain", p, {p: r}, {}) for p, r in args.uncertain]
+    tries += [("--lever", p, {}, {p: v}) for p, v in args.lever]
+    problems = []
+    for flag, path, uncertain, lever in tries:
+        try:
+            plan_exploration(design, Exploration(uncertain, lever, 2, 0))
+        except ScenarioError as err:
+            problems += [f"{flag} {path}: {p.path}: {p.message}" for p in err.problems[:1]]
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

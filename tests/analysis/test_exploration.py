@@ -1,0 +1,125 @@
+"""Exploration studies: futures x lever settings x the status quo, at each future's seed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from poolpilot.analysis.exploration import (
+    Exploration,
+    explore,
+    expected_runs,
+    outcomes,
+    plan_exploration,
+)
+from poolpilot.runs import study
+from poolpilot.runs.identity import StudyMismatch
+from poolpilot.scenario import load_scenario
+
+COST = "services.transitional_care.unit_cost"
+TRANSPARENCY = "governance.transparency"
+RIGHTS = "governance.challenges.rights"
+
+
+@pytest.fixture(scope="module")
+def design():
+    return study._design("hospital_led_post_acute", None, 12)
+
+
+def small(futures: int = 6) -> Exploration:
+    return Exploration({COST: (150.0, 300.0)}, {RIGHTS: ["formal", "informal"]}, futures, 3)
+
+
+def test_each_future_runs_every_setting_and_the_status_quo_at_its_own_seed(design):
+    e = small()
+    specs, designs = plan_exploration(design, e)
+    assert len(specs) == expected_runs(e) == 6 * 3
+    assert [d.name for d in designs] == [design.name, "no_pool_baseline"]
+    by_future = pd.DataFrame(
+        [(s.replicate, s.seed, s.design, s.varied.get(RIGHTS)) for s in specs],
+        columns=["future", "seed", "design", "rights"],
+    )
+    seeds = by_future.groupby("future")["seed"].nunique()
+    assert (seeds == 1).all()  # one seed per future: common random numbers
+    assert by_future.groupby("future")["seed"].first().nunique() == 6
+    baseline = by_future[by_future["design"] == "no_pool_baseline"]
+    assert len(baseline) == 6 and baseline["rights"].isna().all()
+    assert len({s.key for s in specs}) == len(specs)
+
+
+def test_the_future_applies_to_the_status_quo_and_the_levers_do_not(design):
+    specs, _ = plan_exploration(design, small(2))
+    for spec in specs:
+        cost = next(
+            s["unit_cost"] for s in spec.scenario["services"] if s["name"] == "transitional_care"
+        )
+        assert cost == pytest.approx(spec.varied[COST])
+        rights = spec.scenario["governance"]["challenges"]["rights"]
+        if spec.design == "no_pool_baseline":
+            assert rights == "informal"  # the status quo keeps informal disputes only
+        else:
+            assert rights == spec.varied[RIGHTS]
+
+
+def test_futures_are_a_latin_hypercube_over_the_ranges():
+    e = Exploration({COST: (150.0, 300.0), TRANSPARENCY: (0.2, 0.9)}, {}, 10, 0)
+    points = pd.DataFrame(e.future_points())
+    for path, (low, high) in e.uncertainties.items():
+        strata = np.floor((points[path] - low) / (high - low) * 10)
+        assert sorted(strata.astype(int)) == list(range(10))  # one point per stratum
+
+
+def test_a_run_is_the_run_the_studies_layer_makes_at_the_same_seed(design, tmp_path):
+    current = design.governance.challenges.rights
+    e = Exploration({}, {RIGHTS: [current]}, 2, 5)
+    result = explore(design, e, out=tmp_path / "x", executor="serial", progress="none")
+    runs = result.runs.set_index(["design", "replicate"])
+    seeds = e.seeds()
+    for future in range(2):
+        spec = dataclasses.replace(study.plan([design], 1, 0)[0], seed=seeds[future])
+        alone = study.simulate_metrics(spec).row
+        mine = runs.loc[(design.name, future)]
+        assert mine["total_system_cost"] == alone["total_system_cost"]
+        assert mine["unmet_need_share"] == alone["unmet_need_share"]
+
+
+def test_outcomes_pair_each_run_with_the_status_quo_of_its_future(design, tmp_path):
+    e = small(4)
+    result = explore(design, e, out=tmp_path / "x", workers=2, progress="none")
+    table = outcomes(result.runs, e)
+    assert len(table) == 4 * 2
+    runs = result.runs
+    for row in table.itertuples():
+        base = runs[(runs["design"] == "no_pool_baseline") & (runs["replicate"] == row.future)]
+        by_hand = (base["total_system_cost"].item() - row.total_system_cost) / row.pooled_funding
+        assert row.return_on_pool == pytest.approx(by_hand)
+        gap = row.unmet_need_share - base["unmet_need_share"].item()
+        assert row.unmet_need_share_vs_status_quo == pytest.approx(gap)
+
+
+def test_the_same_exploration_gives_the_same_numbers_on_one_or_two_workers(design, tmp_path):
+    e = small(4)
+    one = explore(design, e, out=tmp_path / "a", executor="serial", progress="none").runs
+    two = explore(design, e, out=tmp_path / "b", workers=2, progress="none").runs
+    columns = ["key", "total_system_cost", "unmet_need_share", "trust_final_mean"]
+    a, b = (r[columns].sort_values("key").reset_index(drop=True) for r in (one, two))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_resume_finishes_the_same_exploration_and_refuses_another(design, tmp_path):
+    e = small(3)
+    folder = tmp_path / "x"
+    explore(design, e, out=folder, executor="serial", progress="none")
+    again = explore(design, e, out=folder, executor="serial", progress="none", resume=True)
+    assert again.summary.skipped == expected_runs(e)
+    other = Exploration(e.uncertainties, {RIGHTS: ["formal"]}, 3, 3)
+    with pytest.raises(StudyMismatch):
+        explore(design, other, out=folder, executor="serial", progress="none", resume=True)
+
+
+def test_an_exploration_needs_a_future():
+    with pytest.raises(ValueError, match="futures must be at least 1"):
+        explore(load_scenario("hospital_led_post_acute"), Exploration({}, {}, 0))

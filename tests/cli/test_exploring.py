@@ -1,0 +1,100 @@
+"""``poolpilot explore`` and ``poolpilot discover`` end to end, as subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pandas as pd
+
+COST = "services.transitional_care.unit_cost"
+
+
+def poolpilot(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "poolpilot", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
+    out = tmp_path / "x"
+    ran = poolpilot(
+        "explore",
+        "hospital_led_post_acute",
+        "--uncertain",
+        f"{COST}=150,300",
+        "--lever",
+        "governance.challenges.rights=formal,informal",
+        "--runs",
+        "12",
+        "--months",
+        "6",
+        "--out",
+        str(out),
+        "--quiet",
+        "--workers",
+        "2",
+    )
+    assert ran.returncode == 0, ran.stderr
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 12 * 3
+    found = poolpilot("discover", str(out), "--where", f"`{COST}` > 225", "--threshold", "0.9")
+    assert found.returncode == 0, found.stderr
+    assert "box 1:" in found.stdout and f"{COST} >=" in found.stdout
+    for name in ("boxes", "box_limits", "trajectory"):
+        assert len(pd.read_parquet(out / f"{name}.parquet")) > 0
+        assert len(pd.read_csv(out / f"{name}.csv")) > 0
+    ET.parse(out / "discovery_trajectory.svg")  # a well-formed figure
+    page = (out / "discovery.html").read_text()
+    assert "of all the cases where it held" in page and "<svg" in page
+    # a second discovery replaces the first; the folder stays poolpilot's own
+    again = poolpilot(
+        "explore",
+        "hospital_led_post_acute",
+        "--uncertain",
+        f"{COST}=150,300",
+        "--lever",
+        "governance.challenges.rights=formal,informal",
+        "--runs",
+        "12",
+        "--months",
+        "6",
+        "--out",
+        str(out),
+        "--quiet",
+        "--resume",
+    )
+    assert again.returncode == 0, again.stderr
+
+
+def test_bad_explore_and_discover_options_are_one_line_and_exit_2(tmp_path):
+    cases = [
+        ("explore", "hospital_led_post_acute", "--runs", "2"),
+        (
+            "explore",
+            "hospital_led_post_acute",
+            "--uncertain",
+            f"{COST}=1,2",
+            "--lever",
+            f"{COST}=1,2",
+        ),
+        ("explore", "hospital_led_post_acute", "--uncertain", f"{COST}=3,2"),
+        (
+            "explore",
+            "hospital_led_post_acute",
+            "--uncertain",
+            "nope.x=1,2",
+            "--runs",
+            "2",
+            "--out",
+            str(tmp_path / "n"),
+        ),
+        ("discover", str(tmp_path), "--where", "return_on_pool > 0"),
+        ("discover", str(tmp_path), "--where", "x", "--threshold", "2"),
+    ]
+    for args in cases:
+        done = poolpilot(*args)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2, (args, done.stderr)
+        assert len(lines) == 1 and "Traceback" not in done.stderr, (args, done.stderr)
