@@ -1,5 +1,5 @@
 """The command line: ``poolpilot list | validate | show | run | compare | sensitivity | report |
-explore | discover``.
+explore | discover | robust``.
 
 Exit codes: 0 success, 2 bad input (one line per problem: ``FILE: field.path: what is wrong``,
 or ``poolpilot run: error: argument --seed: ...`` for an option), 130 interrupted, 1 anything
@@ -483,8 +483,21 @@ def cmd_explore(args: argparse.Namespace) -> int:
         return exploring.cmd_explore(args, options)
 
 
+def cmd_robust(args: argparse.Namespace) -> int:
+    options = dict(
+        workers=args.workers,
+        executor=_executor(args),
+        scheduler=_scheduler(args),
+        progress="none" if args.quiet else "auto",
+        **_folder_options(args),
+    )
+    with _scheduler_named():
+        return exploring.cmd_robust(args, options)
+
+
 COMMANDS = {
     "explore": cmd_explore,
+    "robust": cmd_robust,
     "discover": exploring.cmd_discover,
     "list": cmd_list,
     "validate": cmd_validate,
@@ -495,4 +508,4 @@ COMMANDS = {
     "sensitivity": cmd_sensitivity,
 }
 #: The commands that run a study (their options are checked together before it starts).
-STUDIES = ("run", "compare", "sensitivity", "explore")
+STUDIES = ("run", "compare", "sensitivity", "explore", "robust")

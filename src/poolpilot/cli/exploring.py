@@ -26,36 +26,29 @@ def add_commands(sub: Any, execution_options: Any) -> None:
         "seed (common random numbers). Metrics only.",
     )
     s.add_argument("scenario", metavar="SCENARIO", help="a scenario file or a preset name")
+    _add_sampling(s, futures=200)
+    execution_options(s)
+
+    s = sub.add_parser(
+        "robust",
+        help="lever settings that hold up across sampled futures (NSGA-II, pymoo)",
+        description="Searches the --lever values for settings no other beats on every "
+        "--objective, each judged across the same futures by --measure: mean, "
+        "percentile:Q (reached in all but Q%% of futures) or regret (maximum regret).",
+    )
+    s.add_argument("scenario", metavar="SCENARIO", help="a scenario file or a preset name")
+    _add_sampling(s, futures=50)
     s.add_argument(
-        "--uncertain",
-        type=checks.field_range,
+        "--objective",
+        type=_objective,
         action="append",
         default=[],
-        metavar="PATH=LOW,HIGH",
-        help="an uncertain numeric field and its range; repeatable",
+        metavar="METRIC:max|min",
+        help="an outcome to maximise or minimise; repeatable",
     )
-    s.add_argument(
-        "--lever",
-        type=checks.field_values,
-        action="append",
-        default=[],
-        metavar="PATH=V1,V2,...",
-        help="a governance choice and its options (every combination runs); repeatable",
-    )
-    s.add_argument(
-        "--runs", type=checks.count, default=200, metavar="N", help="futures sampled (default 200)"
-    )
-    s.add_argument("--seed", type=checks.seed, default=0, help="sampling and run seed")
-    s.add_argument("--months", type=checks.count, default=None, help="override the horizon")
-    s.add_argument(
-        "--set",
-        dest="overrides",
-        type=checks.assignment,
-        action="append",
-        default=[],
-        metavar="PATH=VALUE",
-        help="override a field of the design; repeatable",
-    )
+    s.add_argument("--measure", type=_measure, default="mean", help="mean, percentile:Q, regret")
+    s.add_argument("--population", type=checks.count, default=12, help="candidates a generation")
+    s.add_argument("--generations", type=checks.count, default=5, help="generations (default 5)")
     execution_options(s)
 
     s = sub.add_parser(
@@ -77,6 +70,63 @@ def add_commands(sub: Any, execution_options: Any) -> None:
     s.add_argument(
         "--min-mass", type=_share, default=0.05, help="smallest box, a share of runs (0.05)"
     )
+
+
+def _add_sampling(s: Any, futures: int) -> None:
+    """Uncertainties, levers, futures, seed, horizon and overrides: explore and robust."""
+    s.add_argument(
+        "--uncertain",
+        type=checks.field_range,
+        action="append",
+        default=[],
+        metavar="PATH=LOW,HIGH",
+        help="an uncertain numeric field and its range; repeatable",
+    )
+    s.add_argument(
+        "--lever",
+        type=checks.field_values,
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="a governance choice and its options (every combination runs); repeatable",
+    )
+    s.add_argument(
+        "--runs",
+        type=checks.count,
+        default=futures,
+        metavar="N",
+        help=f"futures sampled (default {futures})",
+    )
+    s.add_argument("--seed", type=checks.seed, default=0, help="sampling and run seed")
+    s.add_argument("--months", type=checks.count, default=None, help="override the horizon")
+    s.add_argument(
+        "--set",
+        dest="overrides",
+        type=checks.assignment,
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of the design; repeatable",
+    )
+
+
+def _objective(text: str) -> Any:
+    from poolpilot.analysis.robustness import Objective
+
+    try:
+        return Objective.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).partition(": ")[2]) from None
+
+
+def _measure(text: str) -> str:
+    from poolpilot.analysis.robustness import parse_measure
+
+    try:
+        parse_measure(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).partition(": ")[2]) from None
+    return text
 
 
 def _share(text: str) -> float:
@@ -123,6 +173,43 @@ def _check_fields(design: Any, args: argparse.Namespace) -> None:
             problems += [f"{flag} {path}: {p.path}: {p.message}" for p in err.problems[:1]]
     if problems:
         raise ValueError("; ".join(problems))
+
+
+def cmd_robust(args: argparse.Namespace, options: dict[str, Any]) -> int:
+    from poolpilot.analysis.robust_search import robust_search
+    from poolpilot.report.robust import write_robust
+    from poolpilot.runs.study import _design
+
+    if not args.lever:
+        raise ValueError("robust needs at least one --lever to search")
+    if not args.objective:
+        raise ValueError("robust needs at least one --objective METRIC:max|min")
+    design = _design(args.scenario, args.overrides, args.months)
+    _check_fields(design, args)
+    out = args.out or Path("results") / f"{Path(args.scenario).stem}-robust"
+    options.pop("command", None)
+    found = robust_search(
+        design,
+        dict(args.uncertain),
+        dict(args.lever),
+        args.objective,
+        measure=args.measure,
+        futures=args.runs,
+        population=args.population,
+        generations=args.generations,
+        seed=args.seed,
+        out=out,
+        command=" ".join(["poolpilot", *args.argv]),
+        **options,
+    )
+    written = write_robust(found)
+    front = found.front
+    print(f"{len(front)} non-dominated of {len(found.candidates)} candidates ({args.measure}):")
+    print(
+        front.drop(columns=["non_dominated"]).to_string(index=False, float_format="{:.3g}".format)
+    )
+    print(f"section: {written['section']}")
+    return 0
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

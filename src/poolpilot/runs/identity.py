@@ -54,6 +54,7 @@ WRITTEN = re.compile(
     r"|(sobol|fast|morris)_\w+\.png"
     r"|exploration\.json|(outcomes|boxes|box_limits|trajectory)\.(parquet|csv)"
     r"|discovery\.(json|html)|discovery_\w+\.(png|svg)"
+    r"|robust_candidates\.(parquet|csv)|robust\.(json|html)|robust_\w+\.svg"
     r")$"
 )
 #: Written, but no sign of a study: the lock, temporary files, and empty table folders.
