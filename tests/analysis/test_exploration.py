@@ -10,8 +10,8 @@ import pytest
 
 from poolpilot.analysis.exploration import (
     Exploration,
-    explore,
     expected_runs,
+    explore,
     outcomes,
     plan_exploration,
 )

@@ -98,3 +98,49 @@ def test_bad_explore_and_discover_options_are_one_line_and_exit_2(tmp_path):
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2, (args, done.stderr)
         assert len(lines) == 1 and "Traceback" not in done.stderr, (args, done.stderr)
+
+
+def test_robust_writes_the_non_dominated_designs(tmp_path):
+    out = tmp_path / "r"
+    done = poolpilot(
+        "robust",
+        "hospital_led_post_acute",
+        "--uncertain",
+        f"{COST}=150,300",
+        "--lever",
+        "governance.transparency=0.2,0.8",
+        "--objective",
+        "return_on_pool:max",
+        "--objective",
+        "unmet_need_share:min",
+        "--measure",
+        "percentile:10",
+        "--runs",
+        "4",
+        "--months",
+        "6",
+        "--population",
+        "2",
+        "--generations",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+        "--workers",
+        "2",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "non-dominated of" in done.stdout
+    table = pd.read_parquet(out / "robust_candidates.parquet")
+    assert table["non_dominated"].any() and (table["futures"] == 4).all()
+    ET.parse(out / "robust_front.svg")
+    assert "Designs that hold up" in (out / "robust.html").read_text()
+    bad = poolpilot(
+        "robust",
+        "hospital_led_post_acute",
+        "--lever",
+        "governance.transparency=0.2,0.8",
+        "--objective",
+        "return_on_pool:up",
+    )
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
