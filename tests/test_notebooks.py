@@ -25,6 +25,7 @@ EXPECTED = [
     "02-compare-designs.ipynb",
     "03-sensitivity.ipynb",
     "04-your-own-mechanism.ipynb",
+    "05-when-does-pooling-pay.ipynb",
 ]
 
 #: Settings the parameter cells are run with under test (only names a cell assigns are set).
@@ -34,6 +35,8 @@ TINY = {
     "SAMPLES": 8,
     "MORRIS_TRAJECTORIES": 4,
     "WORKERS": 1,
+    "FUTURES": 12,
+    "SEARCH_FUTURES": 4,
 }
 #: Every notebook's parameter cell must set these, so the test can keep it small.
 REQUIRED = {"REPLICATES", "MONTHS"}
@@ -90,7 +93,7 @@ def kernel_env(tmp_path, monkeypatch):
     return work
 
 
-def test_the_four_notebooks_exist():
+def test_the_five_notebooks_exist():
     missing = set(EXPECTED) - {p.name for p in NOTEBOOKS}
     assert not missing, f"notebooks/ lacks {sorted(missing)}"
 

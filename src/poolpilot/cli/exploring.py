@@ -171,6 +171,8 @@ def _check_fields(design: Any, args: argparse.Namespace) -> None:
             plan_exploration(design, Exploration(uncertain, lever, 2, 0))
         except ScenarioError as err:
             problems += [f"{flag} {path}: {p.path}: {p.message}" for p in err.problems[:1]]
+        except (KeyError, ValueError, TypeError) as err:  # a path that leads nowhere
+            problems.append(f"{flag} {path}: {str(err).strip(chr(34))}")
     if problems:
         raise ValueError("; ".join(problems))
 
