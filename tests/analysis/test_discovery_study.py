@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -68,3 +69,10 @@ def test_the_sentence_says_density_coverage_and_the_limits(folder):
 def test_a_folder_that_is_no_exploration_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not an exploration folder"):
         discover(tmp_path, "return_on_pool > 0")
+
+
+def test_the_sentence_flags_limits_that_are_not_significant(folder):
+    found = discover(folder, f"`{COST}` > 225", threshold=0.95)
+    assert "not significant" not in sentence(found.boxes[0], "x")  # the planted limit is sure
+    weak = dataclasses.replace(found.boxes[0], quasi_p={COST: 0.3})
+    assert f"The limits on {COST} are not significant" in sentence(weak, "x")

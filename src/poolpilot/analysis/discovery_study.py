@@ -21,6 +21,10 @@ from poolpilot.analysis.exploration import inputs_of, outcomes, read_exploration
 from poolpilot.runs.store import ResultsStore
 
 
+#: A restriction whose quasi-p-value is at or above this is flagged as possibly noise.
+SIGNIFICANT = 0.05
+
+
 @dataclass
 class Discovery:
     """What scenario discovery found in one exploration folder for one condition."""
@@ -141,7 +145,15 @@ def sentence(box: Box, where: str) -> str:
     if not parts:
         return f"{where} held in {box.density:.0%} of all futures and settings."
     rule = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    weak = [c for c in box.limits if not box.quasi_p.get(c, 0.0) < SIGNIFICANT]
+    caveat = (
+        f" The limits on {', '.join(weak)} are not significant (quasi-p above {SIGNIFICANT:g}):"
+        " they may be noise."
+        if weak
+        else ""
+    )
     return (
         f"{where} held in {box.density:.0%} of the futures where {rule}; these futures hold "
         f"{box.coverage:.0%} of all the cases where it held ({box.mass:.0%} of all futures)."
+        + caveat
     )
