@@ -20,7 +20,6 @@ from poolpilot.analysis.discovery import Box, find_boxes
 from poolpilot.analysis.exploration import inputs_of, outcomes, read_exploration
 from poolpilot.runs.store import ResultsStore
 
-
 #: A restriction whose quasi-p-value is at or above this is flagged as possibly noise.
 SIGNIFICANT = 0.05
 
