@@ -17,7 +17,7 @@ TRANSPARENCY = "governance.transparency"
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    design = study._design("hospital_led_post_acute", None, 6)
+    design = study.prepare_design("hospital_led_post_acute", None, 6)
     e = Exploration({COST: (150.0, 300.0), TRANSPARENCY: (0.1, 0.9)}, {}, 60, 1)
     out = tmp_path_factory.mktemp("explore") / "x"
     explore(design, e, out=out, workers=2, progress="none")

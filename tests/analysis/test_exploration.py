@@ -26,7 +26,7 @@ RIGHTS = "governance.challenges.rights"
 
 @pytest.fixture(scope="module")
 def design():
-    return study._design("hospital_led_post_acute", None, 12)
+    return study.prepare_design("hospital_led_post_acute", None, 12)
 
 
 def small(futures: int = 6) -> Exploration:

@@ -18,11 +18,9 @@ LEVERS = {
 GOALS = [Objective("return_on_pool", "max"), Objective("trust_erosion", "min")]
 
 
-@pytest.fixture(scope="module")
-def searched(tmp_path_factory):
-    design = study._design("hospital_led_post_acute", None, 6)
-    out = tmp_path_factory.mktemp("robust") / "r"
-    found = robust_search(
+def search(design, out, **options):
+    """The search both tests run: regret over 5 futures, 4 candidates, 3 generations."""
+    return robust_search(
         design,
         {COST: (150.0, 300.0)},
         LEVERS,
@@ -33,9 +31,16 @@ def searched(tmp_path_factory):
         generations=3,
         seed=2,
         out=out,
-        workers=2,
         progress="none",
+        **options,
     )
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    design = study.prepare_design("hospital_led_post_acute", None, 6)
+    out = tmp_path_factory.mktemp("robust") / "r"
+    found = search(design, out, workers=2)
     return design, found
 
 
@@ -58,26 +63,12 @@ def test_the_search_scores_candidates_as_an_exhaustive_exploration_does(searched
 def test_a_rerun_of_the_same_search_runs_nothing_new(searched):
     design, found = searched
     before = len(pd.read_parquet(found.folder / "runs.parquet"))
-    again = robust_search(
-        design,
-        {COST: (150.0, 300.0)},
-        LEVERS,
-        GOALS,
-        measure="regret",
-        futures=5,
-        population=4,
-        generations=3,
-        seed=2,
-        out=found.folder,
-        resume=True,
-        executor="serial",
-        progress="none",
-    )
+    again = search(design, found.folder, resume=True, executor="serial")
     assert len(pd.read_parquet(found.folder / "runs.parquet")) == before == 5 * (4 + 1)
     pd.testing.assert_frame_equal(again.candidates, found.candidates)
 
 
 def test_a_search_needs_levers_with_choices(tmp_path):
-    design = study._design("hospital_led_post_acute", None, 6)
+    design = study.prepare_design("hospital_led_post_acute", None, 6)
     with pytest.raises(ValueError, match="at least two values"):
         robust_search(design, {}, {"governance.transparency": [0.5]}, GOALS, out=tmp_path / "r")

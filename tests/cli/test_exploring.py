@@ -17,9 +17,9 @@ def poolpilot(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
-    out = tmp_path / "x"
-    ran = poolpilot(
+def explore_args(out) -> list[str]:
+    """A small exploration: one uncertainty, one lever of two values, 12 futures of 6 months."""
+    return [
         "explore",
         "hospital_led_post_acute",
         "--uncertain",
@@ -33,9 +33,12 @@ def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
         "--out",
         str(out),
         "--quiet",
-        "--workers",
-        "2",
-    )
+    ]
+
+
+def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
+    out = tmp_path / "x"
+    ran = poolpilot(*explore_args(out), "--workers", "2")
     assert ran.returncode == 0, ran.stderr
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 12 * 3
@@ -49,22 +52,7 @@ def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
     page = (out / "discovery.html").read_text()
     assert "of all the cases where it held" in page and "<svg" in page
     # a second discovery replaces the first; the folder stays poolpilot's own
-    again = poolpilot(
-        "explore",
-        "hospital_led_post_acute",
-        "--uncertain",
-        f"{COST}=150,300",
-        "--lever",
-        "governance.challenges.rights=formal,informal",
-        "--runs",
-        "12",
-        "--months",
-        "6",
-        "--out",
-        str(out),
-        "--quiet",
-        "--resume",
-    )
+    again = poolpilot(*explore_args(out), "--resume")
     assert again.returncode == 0, again.stderr
 
 

@@ -198,7 +198,7 @@ def test_resume_refuses_a_compare_into_a_run_and_metrics_only_runs(tmp_path):
     study.run(tiny(), out=out, **QUICK)
     with pytest.raises(StudyMismatch, match=r"\(no design no_pool_baseline\)"):
         study.compare([tiny()], out=out, resume=True, **QUICK)
-    designs = [study._design(tiny(), None, 6)]
+    designs = [study.prepare_design(tiny(), None, 6)]
     with pytest.raises(StudyMismatch, match="runs with timeseries and events, not metrics-only"):
         study.execute_study(designs, replicates=2, out=out, resume=True, detail=False, workers=1)
 

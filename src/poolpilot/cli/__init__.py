@@ -470,8 +470,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_explore(args: argparse.Namespace) -> int:
-    options = dict(
+def _execution(args: argparse.Namespace) -> dict[str, Any]:
+    """Where the runs go and what happens to the folder, as the studies layer takes them."""
+    return dict(
         workers=args.workers,
         executor=_executor(args),
         scheduler=_scheduler(args),
@@ -479,20 +480,16 @@ def cmd_explore(args: argparse.Namespace) -> int:
         command=_command(args),
         **_folder_options(args),
     )
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
     with _scheduler_named():
-        return exploring.cmd_explore(args, options)
+        return exploring.cmd_explore(args, _execution(args))
 
 
 def cmd_robust(args: argparse.Namespace) -> int:
-    options = dict(
-        workers=args.workers,
-        executor=_executor(args),
-        scheduler=_scheduler(args),
-        progress="none" if args.quiet else "auto",
-        **_folder_options(args),
-    )
     with _scheduler_named():
-        return exploring.cmd_robust(args, options)
+        return exploring.cmd_robust(args, _execution(args))
 
 
 COMMANDS = {

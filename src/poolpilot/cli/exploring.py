@@ -17,7 +17,7 @@ from poolpilot.cli import checks
 
 
 def add_commands(sub: Any, execution_options: Any) -> None:
-    """The two commands' parsers (``execution_options`` adds --out, --workers, ...)."""
+    """The three commands' parsers (``execution_options`` adds --out, --workers, ...)."""
     s = sub.add_parser(
         "explore",
         help="one design across sampled futures, each lever setting beside the status quo",
@@ -113,20 +113,22 @@ def _add_sampling(s: Any, futures: int) -> None:
 def _objective(text: str) -> Any:
     from poolpilot.analysis.robustness import Objective
 
-    try:
-        return Objective.parse(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err).partition(": ")[2]) from None
+    return _as_argument(Objective.parse, text)
 
 
 def _measure(text: str) -> str:
     from poolpilot.analysis.robustness import parse_measure
 
+    _as_argument(parse_measure, text)
+    return text
+
+
+def _as_argument(parse: Any, text: str) -> Any:
+    """``parse(text)``, its ValueError as argparse's error (the flag is named by argparse)."""
     try:
-        parse_measure(text)
+        return parse(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err).partition(": ")[2]) from None
-    return text
 
 
 def _share(text: str) -> float:
@@ -141,11 +143,11 @@ def _share(text: str) -> float:
 
 def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
     from poolpilot.analysis.exploration import Exploration, expected_runs, explore
-    from poolpilot.runs.study import _design
+    from poolpilot.runs.study import prepare_design
 
     if not args.uncertain and not args.lever:
         raise ValueError("explore needs at least one --uncertain or --lever")
-    design = _design(args.scenario, args.overrides, args.months)
+    design = prepare_design(args.scenario, args.overrides, args.months)
     exploration = Exploration(dict(args.uncertain), dict(args.lever), args.runs, args.seed)
     _check_fields(design, args)
     out = args.out or Path("results") / f"{Path(args.scenario).stem}-explore"
@@ -180,16 +182,15 @@ def _check_fields(design: Any, args: argparse.Namespace) -> None:
 def cmd_robust(args: argparse.Namespace, options: dict[str, Any]) -> int:
     from poolpilot.analysis.robust_search import robust_search
     from poolpilot.report.robust import write_robust
-    from poolpilot.runs.study import _design
+    from poolpilot.runs.study import prepare_design
 
     if not args.lever:
         raise ValueError("robust needs at least one --lever to search")
     if not args.objective:
         raise ValueError("robust needs at least one --objective METRIC:max|min")
-    design = _design(args.scenario, args.overrides, args.months)
+    design = prepare_design(args.scenario, args.overrides, args.months)
     _check_fields(design, args)
     out = args.out or Path("results") / f"{Path(args.scenario).stem}-robust"
-    options.pop("command", None)
     found = robust_search(
         design,
         dict(args.uncertain),
@@ -201,7 +202,6 @@ def cmd_robust(args: argparse.Namespace, options: dict[str, Any]) -> int:
         generations=args.generations,
         seed=args.seed,
         out=out,
-        command=" ".join(["poolpilot", *args.argv]),
         **options,
     )
     written = write_robust(found)

@@ -437,7 +437,7 @@ def run(
     ``lhs`` that many Latin hypercube points over ``ranges`` (see :func:`points`). ``resume``
     and ``overwrite`` say what to do with a folder that holds a study (`execute_study`).
     """
-    design = _design(scenario, overrides, months)
+    design = prepare_design(scenario, overrides, months)
     varied = _varied(vary, grid, lhs, ranges, seed)
     return execute_study(
         [design],
@@ -476,7 +476,7 @@ def compare(
     """
     if ideal_baseline and not baseline:
         raise ValueError("ideal_baseline adds to the no-pool baseline: it needs baseline=True")
-    designs = [_design(s, overrides, months) for s in scenarios]
+    designs = [prepare_design(s, overrides, months) for s in scenarios]
     names = [d.name for d in designs]
     if len(set(names)) < len(names):
         raise ValueError(f"designs must have distinct names (given {', '.join(names)})")
@@ -506,7 +506,7 @@ def _varied(
     return None if chosen == [{}] else chosen
 
 
-def _design(
+def prepare_design(
     scenario: str | Path | Scenario,
     overrides: list[str] | dict[str, Any] | None,
     months: int | None,
