@@ -25,10 +25,12 @@ def _returns(scenario) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
     pool = [cost(scenario, s) for s in SEEDS]
     silos = [cost(no_pool_variant(scenario), s) for s in SEEDS]
-    saved = np.array([b["total_system_cost"] - d["total_system_cost"] for d, b in zip(pool, silos)])
+    saved = np.array(
+        [b["total_system_cost"] - d["total_system_cost"] for d, b in zip(pool, silos, strict=True)]
+    )
     pooled = np.array([d["pooled_funding"] for d in pool])
     parts = {
-        key: np.array([b[key] - d[key] for d, b in zip(pool, silos)])
+        key: np.array([b[key] - d[key] for d, b in zip(pool, silos, strict=True)])
         for key in ("acute_cost", "fragmentation_cost")
     }
     return saved / pooled, parts
