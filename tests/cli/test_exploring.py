@@ -45,13 +45,18 @@ def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
     found = poolpilot("discover", str(out), "--where", f"`{COST}` > 225", "--threshold", "0.9")
     assert found.returncode == 0, found.stderr
     assert "box 1:" in found.stdout and f"{COST} >=" in found.stdout
+    first = out / "discoveries" / "services.transitional_care.unit_cost_gt_225_threshold_0.9"
     for name in ("boxes", "box_limits", "trajectory"):
-        assert len(pd.read_parquet(out / f"{name}.parquet")) > 0
-        assert len(pd.read_csv(out / f"{name}.csv")) > 0
-    ET.parse(out / "discovery_trajectory.svg")  # a well-formed figure
-    page = (out / "discovery.html").read_text()
+        assert len(pd.read_parquet(first / f"{name}.parquet")) > 0
+        assert len(pd.read_csv(first / f"{name}.csv")) > 0
+    ET.parse(first / "discovery_trajectory.svg")  # a well-formed figure
+    page = (first / "discovery.html").read_text()
     assert "of all the cases where it held" in page and "<svg" in page
-    # a second discovery replaces the first; the folder stays poolpilot's own
+    # a second condition keeps the first one's outputs; the folder stays poolpilot's own
+    other = poolpilot("discover", str(out), "--where", "return_on_pool > 0", "--name", "pays")
+    assert other.returncode == 0, other.stderr
+    assert (out / "discoveries" / "pays" / "discovery.html").is_file()
+    assert (first / "discovery.html").read_text() == page
     again = poolpilot(*explore_args(out), "--resume")
     assert again.returncode == 0, again.stderr
 
@@ -80,6 +85,7 @@ def test_bad_explore_and_discover_options_are_one_line_and_exit_2(tmp_path):
         ),
         ("discover", str(tmp_path), "--where", "return_on_pool > 0"),
         ("discover", str(tmp_path), "--where", "x", "--threshold", "2"),
+        ("discover", str(tmp_path), "--where", "x", "--name", "../elsewhere"),
     ]
     for args in cases:
         done = poolpilot(*args)

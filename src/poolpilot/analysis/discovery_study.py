@@ -34,6 +34,8 @@ class Discovery:
     boxes: list[Box]
     x: pd.DataFrame
     y: np.ndarray
+    threshold: float = 0.8
+    min_mass: float = 0.05
 
     def box_table(self) -> pd.DataFrame:
         """One row per box: its rule, coverage, density, mass, and the sentence saying it."""
@@ -119,7 +121,7 @@ def discover(
     table, flags = table[known].reset_index(drop=True), flags[known]
     x = inputs_of(table, exploration)
     boxes = find_boxes(x, flags, threshold=threshold, peel_alpha=peel_alpha, min_mass=min_mass)
-    return Discovery(where, int(flags.sum()), len(table), boxes, x, flags)
+    return Discovery(where, int(flags.sum()), len(table), boxes, x, flags, threshold, min_mass)
 
 
 def _used(where: str, table: pd.DataFrame) -> list[str]:

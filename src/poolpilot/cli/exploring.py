@@ -9,6 +9,7 @@ figures and report section into the exploration folder.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ def add_commands(sub: Any, execution_options: Any) -> None:
         "discover",
         help="the boxes of futures where a condition holds (PRIM), into the folder",
         description="Scenario discovery on an exploration folder: writes boxes, box_limits "
-        "and trajectory (Parquet and CSV), discovery_*.svg and discovery.html.",
+        "and trajectory (Parquet and CSV), discovery_*.svg and discovery.html into "
+        "DIR/discoveries/NAME, a folder of its own for each condition and setting.",
     )
     s.add_argument("folder", type=checks.results_folder, metavar="DIR")
     s.add_argument(
@@ -69,6 +71,12 @@ def add_commands(sub: Any, execution_options: Any) -> None:
     )
     s.add_argument(
         "--min-mass", type=_share, default=0.05, help="smallest box, a share of runs (0.05)"
+    )
+    s.add_argument(
+        "--name",
+        type=_folder_name,
+        default=None,
+        help="the discovery's folder under DIR/discoveries (default: the condition spelled out)",
     )
 
 
@@ -108,6 +116,15 @@ def _add_sampling(s: Any, futures: int) -> None:
         metavar="PATH=VALUE",
         help="override a field of the design; repeatable",
     )
+
+
+def _folder_name(text: str) -> str:
+    """A plain folder name: letters, digits, dots, dashes and underscores, not only dots."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", text) or set(text) == {"."}:
+        raise argparse.ArgumentTypeError(
+            f"must be a plain folder name of letters, digits, '.', '-' or '_' (given {text!r})"
+        )
+    return text
 
 
 def _objective(text: str) -> Any:
@@ -219,7 +236,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from poolpilot.report.discovery import write_discovery
 
     found = discover(args.folder, args.where, threshold=args.threshold, min_mass=args.min_mass)
-    written = write_discovery(args.folder, found)
+    written = write_discovery(args.folder, found, name=args.name)
     print(f"{args.where}: {found.cases} of {found.futures} runs")
     for row in found.box_table().itertuples():
         print(f"box {row.box}: {row.rule} (coverage {row.coverage:.2f}, density {row.density:.2f})")

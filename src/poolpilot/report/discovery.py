@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import re
 from pathlib import Path
 
 import matplotlib
@@ -17,10 +18,41 @@ from poolpilot.analysis.discovery_study import Discovery  # noqa: E402
 from poolpilot.report.palette import GREY, PALETTE  # noqa: E402
 
 
-def write_discovery(folder: str | Path, found: Discovery) -> dict[str, Path]:
-    """Write the discovery's tables, figures and section into ``folder``; return the paths."""
-    folder = Path(folder)
-    written = {}
+#: Where an exploration folder keeps its discoveries, one subfolder per condition.
+DISCOVERIES = "discoveries"
+#: How a condition's operators are spelled in its folder's name.
+_WORDS = {">=": "_ge_", "<=": "_le_", "==": "_eq_", "!=": "_ne_", ">": "_gt_", "<": "_lt_"}
+_WORDS |= {"&": "_and_", "|": "_or_", "~": "not_"}
+
+
+def discovery_name(where: str, threshold: float = 0.8, min_mass: float = 0.05) -> str:
+    """The folder name of a discovery: its condition spelled out, and any non-default setting.
+
+    Two conditions, or one condition at two thresholds, never share a folder, so a second
+    ``discover`` keeps the first one's outputs; the same discovery run again replaces its own.
+    """
+    name = where
+    for symbol, word in _WORDS.items():
+        name = name.replace(symbol, word)
+    name = re.sub(r"[^A-Za-z0-9.\-]+", "_", name).strip("_") or "condition"
+    if threshold != 0.8:
+        name += f"_threshold_{threshold:g}"
+    if min_mass != 0.05:
+        name += f"_min_mass_{min_mass:g}"
+    return name
+
+
+def write_discovery(
+    folder: str | Path, found: Discovery, name: str | None = None
+) -> dict[str, Path]:
+    """Write the discovery's tables, figures and section into its own subfolder of the
+    exploration ``folder`` (``discoveries/NAME``, by default named for the condition); return
+    the paths."""
+    folder = Path(folder) / DISCOVERIES / (
+        name or discovery_name(found.where, found.threshold, found.min_mass)
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {"folder": folder}
     for name, table in (
         ("boxes", found.box_table()),
         ("box_limits", found.limit_table()),
@@ -36,6 +68,8 @@ def write_discovery(folder: str | Path, found: Discovery) -> dict[str, Path]:
             written[f"figure_{name}"] = folder / f"discovery_{name}.svg"
     summary = {
         "where": found.where,
+        "threshold": found.threshold,
+        "min_mass": found.min_mass,
         "cases": found.cases,
         "futures": found.futures,
         "sentences": list(found.box_table()["sentence"]),

@@ -53,7 +53,7 @@ WRITTEN = re.compile(
     r"|(indices|ranking|convergence|noise)\.(parquet|csv)|sensitivity\.json"
     r"|(sobol|fast|morris)_\w+\.png"
     r"|exploration\.json|(outcomes|boxes|box_limits|trajectory)\.(parquet|csv)"
-    r"|discovery\.(json|html)|discovery_\w+\.(png|svg)"
+    r"|discoveries|discovery\.(json|html)|discovery_\w+\.(png|svg)"
     r"|robust_candidates\.(parquet|csv)|robust\.(json|html)|robust_\w+\.svg"
     r")$"
 )
