@@ -17,7 +17,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from poolpilot.analysis.discovery_study import Discovery  # noqa: E402
 from poolpilot.report.palette import GREY, PALETTE  # noqa: E402
 
-
 #: Where an exploration folder keeps its discoveries, one subfolder per condition.
 DISCOVERIES = "discoveries"
 #: How a condition's operators are spelled in its folder's name.
@@ -48,8 +47,10 @@ def write_discovery(
     """Write the discovery's tables, figures and section into its own subfolder of the
     exploration ``folder`` (``discoveries/NAME``, by default named for the condition); return
     the paths."""
-    folder = Path(folder) / DISCOVERIES / (
-        name or discovery_name(found.where, found.threshold, found.min_mass)
+    folder = (
+        Path(folder)
+        / DISCOVERIES
+        / (name or discovery_name(found.where, found.threshold, found.min_mass))
     )
     folder.mkdir(parents=True, exist_ok=True)
     written = {"folder": folder}
