@@ -42,6 +42,8 @@ def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
     assert ran.returncode == 0, ran.stderr
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 12 * 3
+    assert "1. When the pool paid" in (out / "report.html").read_text()
+    assert 'id="discoveries"' not in (out / "report.html").read_text()
     found = poolpilot("discover", str(out), "--where", f"`{COST}` > 225", "--threshold", "0.9")
     assert found.returncode == 0, found.stderr
     assert "box 1:" in found.stdout and f"{COST} >=" in found.stdout
@@ -52,6 +54,8 @@ def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
     ET.parse(first / "discovery_trajectory.svg")  # a well-formed figure
     page = (first / "discovery.html").read_text()
     assert "of all the cases where it held" in page and "<svg" in page
+    report = (out / "report.html").read_text()  # refreshed: the discovery is in its section
+    assert 'id="discoveries"' in report and f"Where `{COST}` &gt; 225" in report
     # a second condition keeps the first one's outputs; the folder stays poolpilot's own
     other = poolpilot("discover", str(out), "--where", "return_on_pool > 0", "--name", "pays")
     assert other.returncode == 0, other.stderr
@@ -129,6 +133,7 @@ def test_robust_writes_the_non_dominated_designs(tmp_path):
     assert table["non_dominated"].any() and (table["futures"] == 4).all()
     ET.parse(out / "robust_front.svg")
     assert "Designs that hold up" in (out / "robust.html").read_text()
+    assert '<section id="robust_section"' in (out / "report.html").read_text()
     bad = poolpilot(
         "robust",
         "hospital_led_post_acute",

@@ -29,7 +29,7 @@ from poolpilot import report
 from poolpilot.analysis.paired import paired
 from poolpilot.cli import main
 from poolpilot.report import data as report_data
-from poolpilot.report.render import SECTIONS, TEMPLATES
+from poolpilot.report.render import EXPLORATION_SECTIONS, SECTIONS, TEMPLATES
 from poolpilot.runs.study import compare
 from poolpilot.scenario import ScenarioError, load_scenario
 from poolpilot.scenario.paths import flatten
@@ -460,7 +460,8 @@ def test_sensitivity_section_when_indices_exist(study, tmp_path):
     for letter, section in zip("ABCDEFGH", appendix, strict=False):
         assert f"<h2>{letter}. {section.title}</h2>" in text
     templates = {p.name for p in TEMPLATES.glob("*.html.j2")}
-    assert templates == {s.template for s in SECTIONS} | {"page.html.j2", "macros.html.j2"}
+    used = {s.template for s in SECTIONS + EXPLORATION_SECTIONS}
+    assert templates == used | {"page.html.j2", "macros.html.j2"}
 
 
 def test_sensitivity_study_folder_reports_per_design_not_per_point(tmp_path):

@@ -173,6 +173,7 @@ def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
     result = explore(design, exploration, out=out, **options)
     if not args.quiet or result.summary.failed:
         print(result.summary, file=sys.stderr)
+    _report(result.folder, args.quiet)
     print(f"results: {result.folder}")
     return 1 if result.summary.failed else 0
 
@@ -228,6 +229,8 @@ def cmd_robust(args: argparse.Namespace, options: dict[str, Any]) -> int:
         front.drop(columns=["non_dominated"]).to_string(index=False, float_format="{:.3g}".format)
     )
     print(f"section: {written['section']}")
+    _report(found.folder, args.quiet)
+    print(f"results: {found.folder}")
     return 0
 
 
@@ -244,4 +247,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if not found.boxes:
         print("no box reached the density asked for (--threshold)")
     print(f"section: {written['section']}")
+    _report(args.folder, quiet=False)
     return 0
+
+
+def _report(folder: Path, quiet: bool) -> None:
+    """Write (or refresh) the folder's report.html: an exploration's report shows what
+    ``explore``, ``discover`` and ``robust`` found there so far."""
+    from poolpilot.cli import _write_report
+
+    path = _write_report(folder, quiet)
+    if not quiet:
+        print(f"report: {path}")

@@ -28,6 +28,13 @@ from poolpilot._version import __version__
 from poolpilot.report import formats
 from poolpilot.report.context import Study
 from poolpilot.report.data import ReportData
+from poolpilot.report.exploration import (
+    discovery_section,
+    exploration_lede,
+    is_exploration,
+    robust_section,
+    when_it_paid,
+)
 from poolpilot.report.findings import comparison, outcomes, pool, what_to_fund, who_pays
 from poolpilot.report.sections import (
     assumptions,
@@ -111,6 +118,16 @@ SECTIONS = [
     Section("reproducibility", "Reproducibility", reproducibility, appendix=True),
 ]
 
+#: The sections of an exploration's report (one design in many futures): when the pool paid,
+#: in which futures (after ``poolpilot discover``), which settings hold up (after
+#: ``poolpilot robust``), then the appendix.
+EXPLORATION_SECTIONS = [
+    Section("exploration_paid", "When the pool paid", when_it_paid),
+    Section("discoveries", "In which futures", discovery_section),
+    Section("robust_section", "Designs that hold up", robust_section),
+    *[s for s in SECTIONS if s.key in {"glossary", "assumptions", "reproducibility"}],
+]
+
 
 def render(data: ReportData, title: str | None = None) -> str:
     """The report's HTML for loaded results: one self-contained page.
@@ -118,8 +135,9 @@ def render(data: ReportData, title: str | None = None) -> str:
     ``title`` replaces the one made from the study (its designs and date).
     """
     study = Study(data)
+    exploration = is_exploration(data)
     sections = []
-    for section in SECTIONS:
+    for section in EXPLORATION_SECTIONS if exploration else SECTIONS:
         context = section.context(study)
         if context is not None:
             sections.append((section, context))
@@ -139,6 +157,7 @@ def render(data: ReportData, title: str | None = None) -> str:
         "complete": data.complete,
         "runs_done": data.runs_done,
         "runs_planned": data.runs_planned,
+        "exploration": exploration_lede(data) if exploration else None,
     }
     template = environment().get_template("page.html.j2")
     main = [(s, c) for s, c in sections if not s.appendix]

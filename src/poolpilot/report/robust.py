@@ -23,6 +23,14 @@ MEASURE_WORDS = {
 }
 
 
+def measure_words(measure: str) -> str:
+    """How a candidate was judged across the futures, in words (``regret``, ``percentile:10``)."""
+    kind, _, percent = measure.partition(":")
+    return MEASURE_WORDS.get(kind) or (
+        f"the value reached or bettered in all but {percent}% of futures"
+    )
+
+
 def write_robust(found: RobustResult) -> dict[str, Path]:
     """Write the search's candidates, figure and section into its folder; return the paths."""
     folder = found.folder
@@ -95,9 +103,7 @@ def parallel_coordinates(found: RobustResult) -> str:
 def section_html(found: RobustResult, svg: str) -> str:
     """The section in words and tables, self-contained."""
     kind = found.measure.partition(":")[0]
-    words = MEASURE_WORDS.get(kind) or (
-        f"the value reached or bettered in all but {found.measure.partition(':')[2]}% of futures"
-    )
+    words = measure_words(found.measure)
     goals = ", ".join(
         f"{o.metric} ({'higher' if o.sense == 'max' else 'lower'} is better)"
         for o in found.objectives
