@@ -15,14 +15,8 @@ from statistics import NormalDist
 import pandas as pd
 import pytest
 
-from poolpilot.analysis.discovery_study import discover
-from poolpilot.analysis.robust_search import robust_search
-from poolpilot.analysis.robustness import Objective
 from poolpilot.report import write_report
-from poolpilot.report.discovery import write_discovery
 from poolpilot.report.exploration import setting_frame
-from poolpilot.report.robust import write_robust
-from poolpilot.runs.study import prepare_design
 
 COST = "services.transitional_care.unit_cost"
 LEVER = "governance.transparency"
@@ -66,26 +60,8 @@ def test_a_future_without_a_return_is_left_out_of_the_counts():
 
 
 @pytest.fixture(scope="module")
-def explored(tmp_path_factory):
-    """A robust search's folder (an exploration of its candidates), a discovery run on it."""
-    folder = tmp_path_factory.mktemp("explore") / "x"
-    design = prepare_design("hospital_led_post_acute", [], 6)
-    found = robust_search(
-        design,
-        {COST: (150.0, 300.0)},
-        {LEVER: [0.2, 0.8]},
-        [Objective("return_on_pool", "max"), Objective("unmet_need_share", "min")],
-        measure="regret",
-        futures=12,
-        population=4,
-        generations=1,
-        seed=0,
-        out=folder,
-        workers=1,
-    )
-    write_robust(found)
-    write_discovery(folder, discover(folder, f"`{COST}` > 225", threshold=0.9))
-    return folder, write_report(folder).read_text(encoding="utf-8")
+def explored(explored_folder):
+    return explored_folder, write_report(explored_folder).read_text(encoding="utf-8")
 
 
 def test_the_exploration_page_leads_with_when_the_pool_paid(explored):

@@ -230,3 +230,21 @@ def test_no_word_is_broken_across_lines(browser, report_path):
     )
     page.close()
     assert broken == []
+
+
+def test_an_exploration_report_loads_renders_and_prints_within_the_page(browser, explored_folder):
+    path = report.write_report(explored_folder)
+    for media, width in (("screen", 1200), ("print", PRINT_WIDTH)):
+        page, seen = _open(browser, path, media=media, width=width)
+        assert _figures_rendered(page) >= 4  # returns, trajectory, box, parallel coordinates
+        assert seen["errors"] == [] and page.evaluate("document.scripts.length") == 0
+        assert [u for u in seen["requests"] if not u.startswith("data:")] == [path.as_uri()]
+        too_wide = page.evaluate(
+            """() => {
+              const width = document.body.getBoundingClientRect().width;
+              return [...document.querySelectorAll('table, figure img')]
+                .filter(e => e.getBoundingClientRect().width > width + 1).length;
+            }"""
+        )
+        assert too_wide == 0, media
+        page.close()
