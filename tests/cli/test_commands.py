@@ -258,6 +258,7 @@ def test_quiet_prints_only_the_results_line(tmp_path, capsys):
 
 def test_plotting_warnings_stay_out_of_the_terminal(tmp_path, capsys, monkeypatch):
     from poolpilot import report
+    from poolpilot.cli import reporting
 
     class Noted(UserWarning):
         pass
@@ -270,6 +271,7 @@ def test_plotting_warnings_stay_out_of_the_terminal(tmp_path, capsys, monkeypatc
 
     monkeypatch.setattr(report, "write_report", write_report)
     monkeypatch.setattr(cli, "ScenarioWarning", Noted)
+    monkeypatch.setattr(reporting, "ScenarioWarning", Noted)
     out = tmp_path / "w"
     assert main(["run", "hospital_led_post_acute", *QUICK, "--out", str(out)]) == 0
     err = capsys.readouterr().err

@@ -25,6 +25,7 @@ import yaml
 from poolpilot._version import __version__
 from poolpilot.cli import checks, exploring
 from poolpilot.cli.checks import BAD_INPUT, INTERRUPTED, one_line
+from poolpilot.cli.reporting import library_warnings_hidden, write_report
 from poolpilot.scenario import (
     ScenarioError,
     ScenarioWarning,
@@ -274,20 +275,6 @@ def _warnings_on_one_line() -> Iterator[None]:
         warnings.showwarning = original
 
 
-@contextlib.contextmanager
-def _library_warnings_hidden() -> Iterator[None]:
-    """No warnings from the plotting and table libraries while figures and the report are made.
-
-    Their deprecation notices and font or layout remarks are for poolpilot's developers (the
-    test suite shows them), not for a designer reading the terminal; a scenario warning still
-    shows.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("default", ScenarioWarning)
-        yield
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     presets = list_presets()
     if args.names:
@@ -385,7 +372,7 @@ def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int
             result = study.compare(scenarios, **baselines, **options)
         else:
             result = study.run(scenarios[0], **options)
-    _write_report(result.folder, args.quiet, args.title)
+    write_report(result.folder, args.quiet, args.title)
     summary = result.summary
     if not args.quiet or summary.failed or summary.interrupted:
         print(summary, file=sys.stderr)
@@ -397,19 +384,6 @@ def _study(args: argparse.Namespace, scenarios: list[str], compare: bool) -> int
     return 1 if summary.failed else 0
 
 
-def _write_report(
-    folder: Path | None, quiet: bool = False, title: str | None = None
-) -> Path | None:
-    from poolpilot import report
-
-    if folder is None:
-        return None
-    if not quiet:
-        print("writing the report ...", file=sys.stderr, flush=True)
-    with _library_warnings_hidden():
-        return report.write_report(folder, title=title)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     return _study(args, [args.scenario], compare=False)
 
@@ -419,7 +393,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    path = _write_report(args.folder, title=args.title)
+    path = write_report(args.folder, title=args.title)
     print(f"report: {path}")
     return 0
 
@@ -430,7 +404,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     parameters, groups = sensitivity.parse_options(args.param, args.group)
     out = args.out or Path("results") / f"{Path(args.scenario).stem}-sensitivity"
     try:
-        with _scheduler_named(), _library_warnings_hidden():
+        with _scheduler_named(), library_warnings_hidden():
             result = sensitivity.analyze_scenario(
                 args.scenario,
                 method=args.method,
@@ -452,7 +426,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     except sensitivity.IncompleteStudyError as err:
         print(f"poolpilot: {one_line(str(err))}", file=sys.stderr)
         return INTERRUPTED if err.summary.interrupted else 1
-    _write_report(
+    write_report(
         result.folder, args.quiet, args.title
     )  # the analysis writes no report: it comes after
     if not args.quiet:

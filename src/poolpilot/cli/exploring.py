@@ -254,8 +254,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
 def _report(folder: Path, quiet: bool) -> None:
     """Write (or refresh) the folder's report.html: an exploration's report shows what
     ``explore``, ``discover`` and ``robust`` found there so far."""
-    from poolpilot.cli import _write_report
+    from poolpilot.cli.reporting import write_report
 
-    path = _write_report(folder, quiet)
+    path = write_report(folder, quiet)
     if not quiet:
         print(f"report: {path}")
