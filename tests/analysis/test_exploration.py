@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -118,6 +119,21 @@ def test_resume_finishes_the_same_exploration_and_refuses_another(design, tmp_pa
     other = Exploration(e.uncertainties, {RIGHTS: ["formal"]}, 3, 3)
     with pytest.raises(StudyMismatch):
         explore(design, other, out=folder, executor="serial", progress="none", resume=True)
+    more = Exploration(e.uncertainties, e.levers, 4, 3)  # one more future is another study
+    with pytest.raises(StudyMismatch):
+        explore(design, more, out=folder, executor="serial", progress="none", resume=True)
+
+
+def test_the_manifest_records_the_sampling_not_every_point(design, tmp_path):
+    sizes = []
+    for futures in (2, 40):
+        folder = tmp_path / str(futures)
+        explore(design, small(futures), out=folder, executor="serial", progress="none")
+        manifest = json.loads((folder / "manifest.json").read_text())
+        (point,) = manifest["vary"]
+        assert json.loads(point["exploration"]) == small(futures).to_json()
+        sizes.append(len(json.dumps(manifest)) - len(json.dumps(manifest["seeds"])))
+    assert abs(sizes[1] - sizes[0]) < 20  # the same, but for the digits of the count
 
 
 def test_an_exploration_needs_a_future():

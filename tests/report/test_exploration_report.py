@@ -89,3 +89,5 @@ def test_the_discovery_and_robust_sections_say_what_the_commands_found(explored)
     assert re.search(r"<strong>\d of 2</strong> lever settings evaluated", robust)
     assert "the largest regret over the futures" in robust
     assert "(regret)" in robust
+    appendix = page[page.index('id="reproducibility"') :]
+    assert "search: {" in appendix  # the search's definition, not every point it ran

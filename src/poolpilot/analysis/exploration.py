@@ -124,12 +124,14 @@ def explore(
     if exploration.futures < 1:
         raise ValueError(f"futures must be at least 1 (given {exploration.futures})")
     specs, designs = plan_exploration(design, exploration)
-    points = sorted({json.dumps(s.varied, sort_keys=True) for s in specs})
+    # the sampling, not its points: they follow from it, and a 100,000-run exploration's
+    # points would make a manifest (and the report's appendix) of tens of megabytes
+    sampling = json.dumps(exploration.to_json(), sort_keys=True, default=str)
     identity = StudyIdentity.of_study(
         designs,
         seed=exploration.seed,
         replicates=exploration.futures,
-        points=[json.loads(p) for p in points],
+        points=[{"exploration": sampling}],
         detail=False,
     )
     result = study.execute_planned(

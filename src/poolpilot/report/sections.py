@@ -17,7 +17,7 @@ from poolpilot._version import __version__
 from poolpilot.model.metrics import METRICS
 from poolpilot.report import figures, formats, series, tables, verdict
 from poolpilot.report.context import Study, chunks, embed
-from poolpilot.report.data import ReportData, field
+from poolpilot.report.data import ReportData, field, varied_paths
 
 #: Designs per block of the parameters table: values are long, and no word is broken.
 PARAMETER_DESIGNS = 4
@@ -352,7 +352,7 @@ def reproducibility(s: Study) -> dict[str, Any]:
         ("study seed", m.get("study_seed")),
         ("replicates", m.get("replicates")),
         ("runs", f"{n_runs} ({len(d.runs)} ok, {len(d.failed)} failed){_planned(d)}"),
-        ("varied", json.dumps(m.get("vary"), default=str) if m.get("vary") else "nothing"),
+        ("varied", _varied(m.get("vary"))),
         ("months", _months(m.get("months"))),
         ("kind of runs", _kind(m.get("kind"))),
     ]
@@ -370,6 +370,26 @@ def reproducibility(s: Study) -> dict[str, Any]:
             for r in d.failed.to_dict("records")
         ],
     }
+
+
+#: Longest list of varied points the appendix spells out; beyond it, it counts them.
+VARIED_SHOWN = 600
+
+
+def _varied(vary: Any) -> str:
+    """What the study varied: its points, an exploration's or search's sampling, or a count
+    (a study of thousands of points lists them in manifest.json, not in the report)."""
+    if not vary:
+        return "nothing"
+    if isinstance(vary, list) and len(vary) == 1 and set(vary[0]) <= {"exploration", "search"}:
+        (kind, sampling), *_ = vary[0].items()
+        return f"{kind}: {sampling}"
+    text = json.dumps(vary, default=str)
+    if len(text) <= VARIED_SHOWN:
+        return text
+    points = len(vary) if isinstance(vary, list) else "a grid of"
+    paths = ", ".join(varied_paths({"vary": vary}))
+    return f"{points} points of {paths} (each in manifest.json)"
 
 
 def _planned(d: ReportData) -> str:
