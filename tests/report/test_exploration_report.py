@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from poolpilot.report import write_report
-from poolpilot.report.exploration import setting_frame
+from poolpilot.report.exploration import _tradeoff, setting_frame
 
 COST = "services.transitional_care.unit_cost"
 LEVER = "governance.transparency"
@@ -50,6 +50,25 @@ def test_each_setting_counts_the_futures_it_paid_in_with_wilson_intervals():
     assert low["unmet_need_share_vs_status_quo"] == pytest.approx(-0.2)
     assert frame.loc["0.8", "paid"] == 0 and frame.loc["0.8", "paid_low"] == 0
     assert low["setting"] == f"{LEVER}=0.2"
+
+
+def test_a_setting_that_meets_more_need_is_named_beside_the_one_that_paid_most():
+    table = pd.DataFrame(
+        {
+            LEVER: [0.2, 0.2, 0.8, 0.8],
+            "return_on_pool": [0.1, 0.2, -0.1, 0.1],
+            "unmet_need_share_vs_status_quo": [-0.05, -0.07, -0.12, -0.14],
+        }
+    )
+    frame = setting_frame(table, [LEVER])
+    assert _tradeoff(frame) == {
+        "setting": f"{LEVER}=0.8",
+        "unmet": "\u221213.0 pp",
+        "unmet_of_best": "\u22126.0 pp",
+        "paid": "1 of 2",
+    }
+    table["unmet_need_share_vs_status_quo"] = [-0.10, -0.10, -0.105, -0.10]  # within a point
+    assert _tradeoff(setting_frame(table, [LEVER])) is None
 
 
 def test_a_future_without_a_return_is_left_out_of_the_counts():

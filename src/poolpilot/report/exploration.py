@@ -160,6 +160,28 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: How much less need a setting must leave unmet, in points of need, to be named beside the
+#: setting that paid most often.
+TRADEOFF_POINTS = 0.01
+
+
+def _tradeoff(frame: pd.DataFrame) -> dict[str, str] | None:
+    """The setting that left the least need unmet, when it is not the one that paid most often
+    and left clearly less unmet: the return counts money, and a pool can pay by doing less."""
+    column = "unmet_need_share_vs_status_quo"
+    if column not in frame or len(frame) < 2 or frame[column].isna().all():
+        return None
+    paid_most, least_unmet = frame.iloc[0], frame.loc[frame[column].idxmin()]
+    if paid_most[column] - least_unmet[column] < TRADEOFF_POINTS:
+        return None
+    return {
+        "setting": least_unmet["setting"],
+        "unmet": formats.fmt_diff("unmet_need_share", least_unmet[column]),
+        "unmet_of_best": formats.fmt_diff("unmet_need_share", paid_most[column]),
+        "paid": f"{least_unmet['paid']} of {least_unmet['futures']}",
+    }
+
+
 def when_it_paid(s: Study) -> dict[str, Any]:
     """The first section: how often, and by how much, the pool paid across the futures."""
     data = s.data
@@ -195,6 +217,7 @@ def when_it_paid(s: Study) -> dict[str, Any]:
         "paid_share": float((known > 0).mean()),
         "settings": len(frame),
         "best": _row(frame.iloc[0].to_dict()),
+        "tradeoff": _tradeoff(frame),
         "rows": [_row(r) for r in frame.to_dict("records")],
         "versus": list(VERSUS.values()),
         "figure": figure,

@@ -122,7 +122,7 @@ def ratio(value: float) -> str:
     """A ratio (the return per unit pooled) to two decimals."""
     if value is None or not np.isfinite(value):
         return "n/a"
-    return minus(f"{value:.2f}")
+    return minus(f"{value:.2f}") if round(value, 2) != 0 else "0.00"  # never "-0.00"
 
 
 #: The name of one unit of a currency, for "per dollar pooled".
