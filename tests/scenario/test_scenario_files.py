@@ -276,6 +276,17 @@ def test_whole_numbers_and_exponents_are_numbers(tmp_path: Path) -> None:
     assert s.population.segments[1].size == 1200
 
 
+def test_integers_are_decimal_as_in_yaml_1_2(tmp_path: Path) -> None:
+    # YAML 1.1 (PyYAML) reads 010 as octal eight and 1:20 as base-60 eighty
+    f = write(tmp_path, f"extends: {PRESET}\nhorizon_months: 024\n")
+    assert load_scenario(f).horizon_months == 24
+    assert load_scenario(PRESET, ["horizon_months=010"]).horizon_months == 10
+    f = write(tmp_path, f"extends: {PRESET}\nhorizon_months: 0o30\n")
+    assert load_scenario(f).horizon_months == 24  # octal only when it says so
+    f = write(tmp_path, f"extends: {PRESET}\nhorizon_months: 1:20\n")
+    assert one(f) == f"{f}:2:1: horizon_months: must be a whole number (given '1:20', text)"
+
+
 # --- values taken as written: a number is a number, a flag is true or false ---------------
 
 

@@ -6,7 +6,8 @@ boolean then passes for the number 1 or 0); and ``1e6`` or ``1.0e308`` are text,
 ``ScenarioLoader`` reads scenarios the YAML 1.2 way instead: a key given twice is a problem
 naming both lines; only ``true``/``false`` (``True``, ``TRUE``, ...) are booleans, so ``yes``
 stays the text it looks like and validation refuses it where a number or a flag is needed;
-and any decimal with a dot or an exponent is a number.
+any decimal with a dot or an exponent is a number; and an integer is decimal (``010`` is ten,
+not YAML 1.1's octal eight, and ``1:20`` is text, not base-60 eighty).
 
 `load_located` also records where every field sits (`Places`: dotted field path to
 file, line and column, list items by their name as in problems), so a problem can point at the
@@ -27,6 +28,7 @@ from poolpilot.scenario.paths import NAMED_LISTS
 from poolpilot.scenario.problems import Problem, ScenarioError
 
 BOOL_TAG = "tag:yaml.org,2002:bool"
+INT_TAG = "tag:yaml.org,2002:int"
 FLOAT_TAG = "tag:yaml.org,2002:float"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
@@ -47,6 +49,11 @@ YAML12_FLOAT = re.compile(
     re.X,
 )
 
+#: YAML 1.2 integers: decimal (a leading zero changes nothing: ``010`` is ten), ``0o`` octal
+#: and ``0x`` hexadecimal. YAML 1.1's octal ``010`` (eight), binary ``0b`` and base-60 ``1:20``
+#: (eighty) are text, which validation refuses where a number is needed.
+YAML12_INT = re.compile(r"^[-+]?(?:[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$")
+
 #: Most values a file may expand to (aliases can make a small file enormous).
 MAX_VALUES = 200_000
 
@@ -56,11 +63,23 @@ class ScenarioLoader(yaml.SafeLoader):
 
 
 ScenarioLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (BOOL_TAG, FLOAT_TAG)]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (BOOL_TAG, FLOAT_TAG, INT_TAG)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 ScenarioLoader.add_implicit_resolver(BOOL_TAG, YAML12_BOOL, list("tTfF"))
+ScenarioLoader.add_implicit_resolver(INT_TAG, YAML12_INT, list("-+0123456789"))
 ScenarioLoader.add_implicit_resolver(FLOAT_TAG, YAML12_FLOAT, list("-+0123456789."))
+
+
+def _yaml12_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
+    """An integer as YAML 1.2 reads it (PyYAML's own reads ``010`` as octal eight)."""
+    text = loader.construct_scalar(node).replace("_", "")
+    sign, digits = (-1, text[1:]) if text[0] == "-" else (1, text.lstrip("+"))
+    base = {"0o": 8, "0x": 16}.get(digits[:2], 10)
+    return sign * int(digits[2:] if base != 10 else digits, base)
+
+
+ScenarioLoader.add_constructor(INT_TAG, _yaml12_int)
 
 
 @dataclass(frozen=True)
