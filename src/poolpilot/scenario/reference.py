@@ -332,6 +332,8 @@ would keep the second and silently drop the first).
 - Values are taken as written (YAML 1.2): only `true` and `false` are booleans (`yes`, `no`,
   `on` and `off` are text), a number field refuses text and booleans, a flag refuses numbers
   and text, and a whole number refuses a fraction (`2.5`; `36.0` is 36). `1e6` is a number.
+  Integers are decimal: `036` is 36 (YAML 1.1 read it as octal 30), `0o44` is octal and
+  `0x24` hexadecimal, and `1:20` is text (YAML 1.1 read it as base-60 80).
 - Each problem names the file, line and column of the field, in the file that set it (a base
   named by `extends`, or the file itself): `FILE:LINE:COL: field.path: what is wrong (given
   ...)`; a value given by `--set PATH=VALUE` is named `FILE: --set PATH: ...`.
