@@ -5,7 +5,7 @@ It runs the model and stores its run records; it knows nothing of agents or repo
 
 from poolpilot.runs.identity import FolderRefused, StudyMismatch
 from poolpilot.runs.store import ResultsStore, read_results
-from poolpilot.runs.study import StudyResults, compare, execute_study, run
+from poolpilot.runs.study import StudyResults, compare, execute_study, prepare_design, run
 
 __all__ = [
     "FolderRefused",
@@ -14,6 +14,7 @@ __all__ = [
     "StudyResults",
     "compare",
     "execute_study",
+    "prepare_design",
     "read_results",
     "run",
 ]
