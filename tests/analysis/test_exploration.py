@@ -15,6 +15,7 @@ from poolpilot.analysis.exploration import (
     explore,
     outcomes,
     plan_exploration,
+    read_exploration,
 )
 from poolpilot.runs import study
 from poolpilot.runs.identity import StudyMismatch
@@ -139,3 +140,49 @@ def test_the_manifest_records_the_sampling_not_every_point(design, tmp_path):
 def test_an_exploration_needs_a_future():
     with pytest.raises(ValueError, match="futures must be at least 1"):
         explore(load_scenario("hospital_led_post_acute"), Exploration({}, {}, 0))
+    with pytest.raises(ValueError, match="settings_sampled must be at least 1"):
+        explore(load_scenario("hospital_led_post_acute"), Exploration({}, GRID, 2, 0, 0))
+
+
+#: Twelve lever settings: three rights by four levels of transparency.
+GRID = {RIGHTS: ["none", "informal", "formal"], TRANSPARENCY: [0.3, 0.5, 0.7, 0.9]}
+
+
+def test_sampled_settings_are_distinct_settings_of_the_grid_in_grid_order():
+    grid = study.expand(GRID)
+    e = Exploration({COST: (150.0, 300.0)}, GRID, 5, 3, settings_sampled=5)
+    chosen = e.settings()
+    assert len(chosen) == 5
+    places = [grid.index(s) for s in chosen]  # each one a combination of the grid...
+    assert places == sorted(set(places))  # ...none twice, in the grid's order
+    assert expected_runs(e) == 5 * (5 + 1)
+    assert dataclasses.replace(e, futures=50).settings() == chosen  # futures leave them be
+    assert dataclasses.replace(e, seed=4).settings() != chosen  # another seed, another sample
+    assert dataclasses.replace(e, settings_sampled=12).settings() == grid
+    assert dataclasses.replace(e, settings_sampled=99).settings() == grid
+
+
+def test_sampled_settings_are_uniform_over_the_grid():
+    # each of 12 settings is in a sample of 3 with probability 1/4: over 2,000 seeds its count
+    # is Binomial(2000, 0.25), mean 500 and standard deviation 19.4
+    grid = [json.dumps(s, sort_keys=True) for s in study.expand(GRID)]
+    counts = dict.fromkeys(grid, 0)
+    for seed in range(2000):
+        for s in Exploration({}, GRID, 1, seed, settings_sampled=3).settings():
+            counts[json.dumps(s, sort_keys=True)] += 1
+    assert sum(counts.values()) == 6000
+    assert all(abs(c - 500) < 5 * 19.4 for c in counts.values()), counts
+
+
+def test_a_sampled_exploration_runs_its_settings_and_records_the_sample(design, tmp_path):
+    e = Exploration({COST: (150.0, 300.0)}, GRID, 2, 3, settings_sampled=4)
+    specs, _ = plan_exploration(design, e)
+    pooled = [s.varied for s in specs if s.design != "no_pool_baseline"]
+    settings = [{p: v[p] for p in GRID} for v in pooled]
+    assert settings == e.settings() * 2  # every sampled setting in each future
+    folder = tmp_path / "x"
+    explore(design, e, out=folder, executor="serial", progress="none")
+    assert read_exploration(folder) == e
+    older = e.to_json()
+    del older["settings_sampled"]  # a folder written before settings could be sampled
+    assert Exploration.from_json(older).settings_sampled is None

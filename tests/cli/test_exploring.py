@@ -65,6 +65,35 @@ def test_explore_then_discover_writes_the_tables_figures_and_section(tmp_path):
     assert again.returncode == 0, again.stderr
 
 
+def test_explore_samples_lever_settings_when_asked(tmp_path):
+    out = tmp_path / "x"
+    rights, transparency = "governance.challenges.rights", "governance.transparency"
+    ran = poolpilot(
+        "explore",
+        "hospital_led_post_acute",
+        "--uncertain",
+        f"{COST}=150,300",
+        "--lever",
+        f"{rights}=none,informal,formal",
+        "--lever",
+        f"{transparency}=0.3,0.7",
+        "--settings",
+        "2",
+        "--runs",
+        "3",
+        "--months",
+        "6",
+        "--out",
+        str(out),
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "exploring 9 runs (2 of 6 lever settings, sampled," in ran.stderr
+    runs = pd.read_parquet(out / "runs.parquet")
+    pooled = runs[runs["design"] != "no_pool_baseline"]
+    assert len(runs) == 9 and pooled.groupby([rights, transparency]).ngroups == 2
+    assert "under 2 lever settings sampled from 6 combinations" in (out / "report.html").read_text()
+
+
 def test_bad_explore_and_discover_options_are_one_line_and_exit_2(tmp_path):
     cases = [
         ("explore", "hospital_led_post_acute", "--runs", "2"),
@@ -87,6 +116,8 @@ def test_bad_explore_and_discover_options_are_one_line_and_exit_2(tmp_path):
             "--out",
             str(tmp_path / "n"),
         ),
+        ("explore", "hospital_led_post_acute", "--uncertain", f"{COST}=1,2", "--settings", "2"),
+        ("explore", "hospital_led_post_acute", "--lever", f"{COST}=1,2", "--settings", "0"),
         ("discover", str(tmp_path), "--where", "return_on_pool > 0"),
         ("discover", str(tmp_path), "--where", "x", "--threshold", "2"),
         ("discover", str(tmp_path), "--where", "x", "--name", "../elsewhere"),

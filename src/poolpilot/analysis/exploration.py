@@ -3,8 +3,9 @@ status quo of the same future.
 
 A *future* is a point of the uncertainties (need trend, shocks, unit costs, partners'
 tolerance...), sampled by Latin hypercube; a *lever setting* is one combination of the
-governance choices a designer controls (a full grid of the listed values). Every lever setting
-and the no-pool baseline run in every future, and all the runs of future ``f`` share its seed
+governance choices a designer controls: every combination of the listed values (a full grid),
+or a sample of them drawn without replacement when the grid is too large to run in every future
+(``settings_sampled``). Every lever setting and the no-pool baseline run in every future, and all the runs of future ``f`` share its seed
 (the ``f``-th child of the study seed): common random numbers, so the pool and the status quo
 face the same need, shocks and partner draws, and their difference is the pool's effect in that
 future. Runs keep metrics only and go through the studies layer (parallel, resumable, Dask).
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from poolpilot.model.records import RunSpec
@@ -35,17 +37,21 @@ from poolpilot.scenario.variants import no_pool_variant
 EXPLORATION = "exploration.json"
 #: The outcome columns compared with the status quo, run by run (``<metric>_vs_status_quo``).
 COMPARED = ("unmet_need_share", "total_system_cost", "trust_final_mean", "partner_exits")
+#: The second word of the seed that samples lever settings (the first is the study seed).
+SETTINGS_STREAM = 19
 
 
 @dataclass(frozen=True)
 class Exploration:
     """The sampling of an exploration: uncertainties (path -> (low, high)), levers (path ->
-    values), the number of futures and the study seed."""
+    values), the number of futures, the study seed, and how many lever settings to sample
+    from the levers' grid (``None``: every combination)."""
 
     uncertainties: dict[str, tuple[float, float]]
     levers: dict[str, list[Any]]
     futures: int
     seed: int = 0
+    settings_sampled: int | None = None
 
     def future_points(self) -> list[dict[str, Any]]:
         """The sampled futures (a Latin hypercube over the uncertainties)."""
@@ -54,8 +60,19 @@ class Exploration:
         return study.latin_hypercube(self.futures, self.uncertainties, self.seed)
 
     def settings(self) -> list[dict[str, Any]]:
-        """Every combination of the levers' values (one empty setting without levers)."""
-        return study.expand(self.levers)
+        """The lever settings every future runs, in grid order: every combination of the
+        levers' values (one empty setting without levers), or ``settings_sampled`` of them.
+
+        The sample is drawn without replacement, uniformly over the grid, from a stream of
+        its own (the study seed and :data:`SETTINGS_STREAM`), so adding futures leaves the
+        settings as they were. A sample as large as the grid is the grid.
+        """
+        grid = study.expand(self.levers)
+        n = self.settings_sampled
+        if n is None or n >= len(grid):
+            return grid
+        rng = np.random.default_rng([self.seed, SETTINGS_STREAM])
+        return [grid[i] for i in sorted(rng.choice(len(grid), size=n, replace=False).tolist())]
 
     def seeds(self) -> list[int]:
         """One seed per future, shared by all its runs (common random numbers)."""
@@ -67,6 +84,7 @@ class Exploration:
             "levers": self.levers,
             "futures": self.futures,
             "seed": self.seed,
+            "settings_sampled": self.settings_sampled,
         }
 
     @classmethod
@@ -76,6 +94,7 @@ class Exploration:
             {k: list(v) for k, v in data["levers"].items()},
             int(data["futures"]),
             int(data.get("seed", 0)),
+            data.get("settings_sampled"),  # absent from folders written before sampling
         )
 
 
@@ -123,6 +142,10 @@ def explore(
     scheduler, resume, overwrite, progress). ``poolpilot explore`` calls this."""
     if exploration.futures < 1:
         raise ValueError(f"futures must be at least 1 (given {exploration.futures})")
+    if exploration.settings_sampled is not None and exploration.settings_sampled < 1:
+        raise ValueError(
+            f"settings_sampled must be at least 1 (given {exploration.settings_sampled})"
+        )
     specs, designs = plan_exploration(design, exploration)
     # the sampling, not its points: they follow from it, and a 100,000-run exploration's
     # points would make a manifest (and the report's appendix) of tens of megabytes

@@ -23,11 +23,19 @@ def add_commands(sub: Any, execution_options: Any) -> None:
         "explore",
         help="one design across sampled futures, each lever setting beside the status quo",
         description="Latin hypercube futures over --uncertain ranges; in each future every "
-        "combination of the --lever values and the no-pool status quo run at the future's "
-        "seed (common random numbers). Metrics only.",
+        "combination of the --lever values (or --settings N of them, sampled) and the no-pool "
+        "status quo run at the future's seed (common random numbers). Metrics only.",
     )
     s.add_argument("scenario", metavar="SCENARIO", help="a scenario file or a preset name")
     _add_sampling(s, futures=200)
+    s.add_argument(
+        "--settings",
+        type=checks.count,
+        default=None,
+        metavar="N",
+        help="lever settings sampled from every combination of the --lever values, without "
+        "replacement (default: every combination runs)",
+    )
     execution_options(s)
 
     s = sub.add_parser(
@@ -165,17 +173,34 @@ def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
     if not args.uncertain and not args.lever:
         raise ValueError("explore needs at least one --uncertain or --lever")
     design = prepare_design(args.scenario, args.overrides, args.months)
-    exploration = Exploration(dict(args.uncertain), dict(args.lever), args.runs, args.seed)
+    if args.settings is not None and not args.lever:
+        raise ValueError("--settings samples lever settings: give at least one --lever")
+    exploration = Exploration(
+        dict(args.uncertain), dict(args.lever), args.runs, args.seed, args.settings
+    )
     _check_fields(design, args)
     out = args.out or Path("results") / f"{Path(args.scenario).stem}-explore"
     if not args.quiet:
-        print(f"exploring {expected_runs(exploration)} runs", file=sys.stderr)
+        print(
+            f"exploring {expected_runs(exploration)} runs ({_settings_words(exploration)})",
+            file=sys.stderr,
+        )
     result = explore(design, exploration, out=out, **options)
     if not args.quiet or result.summary.failed:
         print(result.summary, file=sys.stderr)
     _report(result.folder, args.quiet)
     print(f"results: {result.folder}")
     return 1 if result.summary.failed else 0
+
+
+def _settings_words(exploration: Any) -> str:
+    """How many lever settings each future runs, and whether they are the whole grid."""
+    from poolpilot.runs.study import expand
+
+    grid, run = len(expand(exploration.levers)), len(exploration.settings())
+    if run < grid:
+        return f"{run} of {grid} lever settings, sampled, and the status quo in each future"
+    return f"{run} lever setting{'s' * (run != 1)} and the status quo in each future"
 
 
 def _check_fields(design: Any, args: argparse.Namespace) -> None:

@@ -32,6 +32,7 @@ from poolpilot.report.data import ReportData
 from poolpilot.report.discovery import DISCOVERIES
 from poolpilot.report.palette import GREY, PALETTE
 from poolpilot.report.robust import measure_words
+from poolpilot.runs import study
 
 #: The condition the first section counts: the pool saved the system more than it cost.
 PAID = "return_on_pool > 0"
@@ -55,10 +56,13 @@ def exploration_lede(data: ReportData) -> dict[str, Any]:
     levers = [p for p in exploration.levers if p in data.runs]
     runs = data.runs[~data.runs["design"].isin(data.baselines)] if len(data.runs) else data.runs
     settings = len(runs[levers].astype(str).drop_duplicates()) if levers and len(runs) else 1
+    grid = len(study.expand(exploration.levers))
     return {
         "design": pooled[0] if pooled else "",
         "futures": exploration.futures,
         "settings": settings,
+        # a sample of the levers' combinations says so, and of how many
+        "of_grid": grid if len(exploration.settings()) < grid else None,
     }
 
 
