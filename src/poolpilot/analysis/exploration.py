@@ -29,7 +29,12 @@ from poolpilot.model.records import RunSpec
 from poolpilot.runs import study
 from poolpilot.runs.identity import StudyIdentity
 from poolpilot.scenario import apply_override, content_hash, to_data, validate_data
-from poolpilot.scenario.applicability import after_changes
+from poolpilot.scenario.applicability import (
+    Inert,
+    condition_paths,
+    switched_off,
+    without_inert,
+)
 from poolpilot.scenario.schema import Scenario
 from poolpilot.scenario.variants import no_pool_variant
 
@@ -98,12 +103,21 @@ class Exploration:
         )
 
 
-def _variant(base: dict[str, Any], point: dict[str, Any], name: str) -> Scenario:
+def _variant(
+    base: dict[str, Any], point: dict[str, Any], name: str, inert: list[Inert] | None = None
+) -> tuple[Scenario, list[Inert]]:
+    """The design at ``point``, and the settings the point made inert (back at their defaults).
+
+    ``inert``, when given, is what the same lever setting made inert in another future: the
+    futures' numbers switch nothing on or off, so planning need not find it again.
+    """
     data = json.loads(json.dumps(base))
     for path, value in point.items():
         apply_override(data, path, value)
-    after_changes(data, set(point))
-    return validate_data(data, name)
+    if inert is None:
+        inert = switched_off(data, set(point)) if point else []
+    without_inert(data, inert)
+    return validate_data(data, name), inert
 
 
 def plan_exploration(design: Scenario, exploration: Exploration) -> tuple[list[RunSpec], list]:
@@ -118,13 +132,17 @@ def plan_exploration(design: Scenario, exploration: Exploration) -> tuple[list[R
     baseline_base = to_data(baseline)
     specs: list[RunSpec] = []
     settings = exploration.settings()
+    # what each arm's levers made inert, found in the first future and kept for the others,
+    # unless an uncertainty is itself a field that switches others on or off
+    reuse = not set(exploration.uncertainties) & condition_paths()
+    inert: dict[int, list[Inert]] = {}
     for future, (point, seed) in enumerate(
         zip(exploration.future_points(), exploration.seeds(), strict=True)
     ):
         arms = [(design.name, base, {**point, **s}) for s in settings]
         arms.append((baseline.name, baseline_base, point))
-        for name, data, varied in arms:
-            scenario = _variant(data, varied, name) if varied else validate_data(data, name)
+        for arm, (name, data, varied) in enumerate(arms):
+            scenario, inert[arm] = _variant(data, varied, name, inert.get(arm) if reuse else None)
             key = f"{content_hash(scenario)}-r{future}-s{seed}"
             specs.append(RunSpec(key, name, to_data(scenario), seed, future, dict(varied)))
     return specs, [design, baseline]

@@ -133,7 +133,9 @@ class Approvals:
         line = change.line
         own = bool(m.line_own[line])
         fair = m.fair[line]
-        harm = 0.0 if fair <= 0 else max(0.0, (fair - change.amount) / fair)
+        # the share of its fair level a change takes away (0 if none: dividing only then, so
+        # a tiny fair level cannot overflow)
+        harm = (fair - change.amount) / fair if fair > 0 and change.amount < fair else 0.0
         voters: list[tuple[Partner, float]] = []
         if not own:
             given_up = (m.allocation[line] - change.amount) / max(m.allocation[line], 1.0)

@@ -99,7 +99,9 @@ class BudgetHolder(mesa.Agent):
         total = need_cost.sum()
         if total <= 0:
             return np.zeros(m.n_lines)
-        pressure = max(0.0, 1.0 - budget / total)
+        # how far the budget falls short of need (0 when it covers it; a tiny need would
+        # overflow budget / total, hence the test first: the same values)
+        pressure = 1.0 - budget / total if budget < total else 0.0
         w = self.self_interest(pressure)
         priority = np.where(m.line_own, 1.0, 1.0 - w)
         weight = need_cost * priority
@@ -240,8 +242,9 @@ class HospitalHolder(BudgetHolder):
         leaked = np.zeros(m.n_lines)
         for k in sorted(set(m.line_service[cut > 0].tolist())):  # np.unique, for a few lines
             room = spare * ((m.line_service == k) & ~m.line_own & m.line_active)
-            if room.sum() > 0:
-                leaked += room * min(1.0, cut[m.line_service == k].sum() / room.sum())
+            lost, open_room = cut[m.line_service == k].sum(), room.sum()
+            if open_room > 0:  # at most all the room (dividing only then: no overflow)
+                leaked += room * (lost / open_room if lost < open_room else 1.0)
         self.withheld[t - 1] = cut.sum()
         self.own_funded[t - 1] = funded[m.line_own].sum()
         floor = m.design.governance.under_service_floor

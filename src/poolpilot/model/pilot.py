@@ -310,7 +310,10 @@ class PilotModel(mesa.Model):
             if t > 1 and not s.budget.rebasing:
                 return
             forecast = prospective.forecast_envelope(self, t) / 12.0
-            scale = min(1.0, budget / forecast.sum()) if forecast.sum() > 0 else 0.0
+            total = forecast.sum()
+            # the envelopes shrink to the budget, never grow; dividing only when the budget
+            # is the smaller keeps a tiny forecast from overflowing (the same values)
+            scale = (budget / total if budget < total else 1.0) if total > 0 else 0.0
             proposal = self.holder.propose(t, budget, need_cost=forecast * scale)
             proposal *= min(1.0, forecast.sum() * scale / max(proposal.sum(), 1.0))
         elif (t - 1) % s.holder.planning_cycle_months == 0:

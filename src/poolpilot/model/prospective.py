@@ -99,7 +99,8 @@ def adjust_in_year(m: Pilot, month: int) -> None:
     if env <= 0 or months_seen < 2:  # one month is not a trend
         return
     demand_cost = year.ytd_demand_cost.sum()
-    variance = (demand_cost - env) / env
+    with np.errstate(over="ignore"):  # a tiny envelope: an infinite variance, which triggers
+        variance = (demand_cost - env) / env
     if abs(variance) <= rule.trigger:
         return
     run_rate = year.ytd_demand_cost / months_seen

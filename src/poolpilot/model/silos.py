@@ -102,7 +102,8 @@ def contracts(m: Pilot, need_cost: np.ndarray) -> np.ndarray:
     net = 1.0 - b.admin_share - b.reserve_share
     budget = np.array([p.annual_contribution / 12.0 * net for p in m.payers]) * m.payer_active
     total = want.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # where budget / total is kept it is below 1; elsewhere it may overflow, and is dropped
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         scale = np.where(total > budget, budget / total, 1.0)
     return want * np.nan_to_num(scale)[:, None]
 

@@ -207,13 +207,23 @@ def inert_settings(scenario: Scenario) -> list[Inert]:
     """Every field set away from its default in a design where it has no effect."""
     data = scenario.model_dump(mode="json")
     out = []
+    acting: dict[Applicability, bool] = {}  # a rule covers many fields: judged once
     for schema_path, rule, default in _compared(Scenario):
-        if rule.acts(data):
+        if rule not in acting:
+            acting[rule] = rule.acts(data)
+        if acting[rule]:
             continue
         for path in instances(data, schema_path):
             if get_field(data, path) != default:
                 out.append(Inert(path, rule, default))
     return out
+
+
+@cache
+def condition_paths() -> frozenset[str]:
+    """Every field some other field's effect depends on (``budget.basis``, ``holder.kind``):
+    a change elsewhere switches nothing on or off."""
+    return frozenset(p for rule in TABLE for p in rule.condition_paths())
 
 
 def switched_off(data: dict[str, Any], changed: set[str]) -> list[Inert]:

@@ -255,8 +255,8 @@ def validate_data(
     refs = _reference_problems(scenario)
     if refs:
         raise ScenarioError([placed(file, path, msg, places) for path, msg in refs])
-    data_ = scenario.model_dump(mode="json")
-    inert = [placed(file, i.path, i.rule.problem(data_), places) for i in inert_settings(scenario)]
+    inert = inert_settings(scenario)
     if inert:
-        raise ScenarioError(inert)
+        data_ = scenario.model_dump(mode="json")
+        raise ScenarioError([placed(file, i.path, i.rule.problem(data_), places) for i in inert])
     return scenario
