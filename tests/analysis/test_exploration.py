@@ -186,3 +186,35 @@ def test_a_sampled_exploration_runs_its_settings_and_records_the_sample(design, 
     older = e.to_json()
     del older["settings_sampled"]  # a folder written before settings could be sampled
     assert Exploration.from_json(older).settings_sampled is None
+
+
+def test_holder_kind_is_a_lever_even_from_a_hospital_led_design(design):
+    e = Exploration({COST: (150.0, 300.0)}, {"holder.kind": ["hospital", "convener"]}, 3, 0)
+    specs, _ = plan_exploration(design, e)
+    convener = [s for s in specs if s.varied.get("holder.kind") == "convener"]
+    assert len(convener) == 3
+    partner = f"{design.holder.name}_{design.holder.own_lines[0].service}"
+    for spec in convener:  # the hospital's own line is now a partner of the convener
+        assert spec.scenario["holder"]["own_lines"] == []
+        assert partner in [p["name"] for p in spec.scenario["providers"]]
+
+
+def test_what_a_lever_makes_inert_is_reset_in_every_future():
+    # found in the first future and kept for the others: each future's arm must still have
+    # its envelope settings reset, and its own value of the uncertainty
+    prospective = study.prepare_design("prospective_community_health", None, 12)
+    e = Exploration(
+        {"trust.gain_rate": (0.02, 0.1)}, {"budget.basis": ["prospective", "retrospective"]}, 4, 1
+    )
+    specs, _ = plan_exploration(prospective, e)
+    arms = [s for s in specs if s.varied.get("budget.basis") == "retrospective"]
+    assert len(arms) == 4
+    assert len({s.scenario["trust"]["gain_rate"] for s in arms}) == 4
+    for spec in arms:
+        assert spec.scenario["trust"]["gain_rate"] == spec.varied["trust.gain_rate"]
+        assert spec.scenario["budget"]["corridor"]["enabled"] is False
+    assert all(
+        s.scenario["budget"]["corridor"]["enabled"]
+        for s in specs
+        if s.varied.get("budget.basis") == "prospective"
+    )

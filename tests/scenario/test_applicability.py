@@ -14,7 +14,7 @@ from poolpilot.scenario import (
     set_field,
     validate_data,
 )
-from poolpilot.scenario.applicability import TABLE, without_inert
+from poolpilot.scenario.applicability import TABLE, hand_over_own_lines, without_inert
 from tiny import tiny_data
 
 COUNCIL = {"kind": "provider_council", "planning_cycle_months": 1}
@@ -145,6 +145,47 @@ def test_an_override_that_changes_the_design_resets_what_it_makes_inert() -> Non
     council = load_scenario("provider_led_discharge", {"holder.kind": "commissioner"})
     assert all(p.demand_bias == 0.0 for p in council.providers)
     assert not council.governance.oversight.enabled
+
+
+def test_a_holder_without_lines_of_its_own_contracts_for_the_old_holders_lines() -> None:
+    """A hospital-led pool held by a convener: the hospital's line becomes a partner."""
+    hospital = load_scenario("hospital_led_post_acute")
+    (line,) = hospital.holder.own_lines
+    for kind in ("convener", "provider_council", "none"):
+        arm = load_scenario("hospital_led_post_acute", {"holder.kind": kind})
+        assert arm.holder.kind == kind and arm.holder.own_lines == []
+        partner = arm.providers[-1]
+        assert arm.providers[:-1] == hospital.providers
+        assert partner.name == f"{hospital.holder.name}_{line.service}"
+        assert (partner.service, partner.capacity) == (line.service, line.capacity)
+        assert partner.base_effort == line.base_effort
+    county = load_scenario("hospital_led_post_acute", {"holder.kind": "county"})
+    assert county.holder.own_lines == hospital.holder.own_lines  # a county may run lines
+
+
+def test_handing_over_own_lines_by_hand() -> None:
+    data = {
+        "holder": {"kind": "convener", "name": "mercy", "own_lines": [{"service": "s"}]},
+        "providers": [{"name": "a", "service": "s", "capacity": 5}],
+    }
+    untouched = {**data, "holder": dict(data["holder"])}
+    assert hand_over_own_lines(untouched, {"holder.self_interest"}) == data  # kind unchanged
+    hand_over_own_lines(data, {"holder.kind"})
+    assert data["holder"]["own_lines"] == []
+    assert data["providers"][1] == {
+        "name": "mercy_s",
+        "service": "s",
+        "capacity": None,  # missing: validation says so
+        "base_effort": 1.0,  # an own line's default effort
+    }
+
+
+def test_a_file_with_a_convener_running_lines_is_still_refused() -> None:
+    data = tiny_data(holder={"kind": "convener"})
+    data["holder"]["own_lines"] = [{"service": "nursing", "capacity": 10}]
+    assert problems(data) == [
+        "my.yaml: holder.own_lines: a convener holder runs no service lines of its own"
+    ]
 
 
 def test_an_inert_override_beside_a_design_change_is_still_refused() -> None:

@@ -32,6 +32,7 @@ from poolpilot.scenario import apply_override, content_hash, to_data, validate_d
 from poolpilot.scenario.applicability import (
     Inert,
     condition_paths,
+    hand_over_own_lines,
     switched_off,
     without_inert,
 )
@@ -114,6 +115,7 @@ def _variant(
     data = json.loads(json.dumps(base))
     for path, value in point.items():
         apply_override(data, path, value)
+    hand_over_own_lines(data, set(point))
     if inert is None:
         inert = switched_off(data, set(point)) if point else []
     without_inert(data, inert)

@@ -28,7 +28,7 @@ from poolpilot.scenario.paths import (
     schema_fields,
     set_field,
 )
-from poolpilot.scenario.schema import Scenario
+from poolpilot.scenario.schema import Holder, OwnLine, Scenario
 
 NEVER = "never"
 
@@ -264,7 +264,50 @@ def after_changes(data: dict[str, Any], changed: set[str]) -> dict[str, Any]:
     ``holder.kind``) made inert goes back to its default; a change of an inert field itself
     stays, for validation to refuse. Used by ``--set``, ``--vary`` and every varied point."""
     if changed:
+        hand_over_own_lines(data, changed)
         without_inert(data, switched_off(data, changed))
+    return data
+
+
+#: Holders that run no service lines of their own (validation refuses own lines for them).
+NO_OWN_LINES = ("convener", "provider_council", "none")
+
+
+def hand_over_own_lines(data: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+    """When ``holder.kind`` changed to a holder that runs no lines of its own, the old
+    holder's lines stay in the pilot as a partner provider (``<holder>_<service>``, the same
+    capacity and effort): a convener holding a hospital's pool contracts with the hospital.
+
+    Without this a lever of holder kinds could not reach a convener from a hospital-led
+    design. A scenario written with a convener and own lines is still refused: there nothing
+    changed, and the file contradicts itself.
+    """
+    holder = data.get("holder")
+    if "holder.kind" in changed and isinstance(holder, dict) and holder.get("kind") in NO_OWN_LINES:
+        own_lines_to_partners(data)
+    return data
+
+
+def own_lines_to_partners(data: dict[str, Any]) -> dict[str, Any]:
+    """The holder's own lines moved to the partner providers (see `hand_over_own_lines`)."""
+    holder = data["holder"]
+    lines = holder.get("own_lines") or []
+    if not isinstance(lines, list):
+        return data  # not a list: validation says so
+    name = holder.get("name", Holder.model_fields["name"].default)
+    effort = OwnLine.model_fields["base_effort"].default
+    providers = data.setdefault("providers", [])
+    for line in lines:
+        service = line.get("service")
+        providers.append(
+            {
+                "name": f"{name}_{service}",
+                "service": service,
+                "capacity": line.get("capacity"),
+                "base_effort": line.get("base_effort", effort),
+            }
+        )
+    holder["own_lines"] = []
     return data
 
 

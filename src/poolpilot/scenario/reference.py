@@ -23,7 +23,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from poolpilot.scenario import schema
-from poolpilot.scenario.applicability import TABLE, acts_in
+from poolpilot.scenario.applicability import NO_OWN_LINES, TABLE, acts_in
 from poolpilot.scenario.fields import CAPS, MAX_CAPACITY, MAX_MONEY, MAX_NEED_RATE, MAX_PEOPLE
 from poolpilot.scenario.located import WHOLE_VALUES
 from poolpilot.scenario.paths import NAMED_LISTS, item_path, section_type, sections
@@ -359,6 +359,16 @@ def _where_fields_act() -> str:
     for rule in TABLE:
         fields = ", ".join(f"`{f}`" for f in rule.fields)
         lines.append(f"| {fields} | {_cell(rule.where())} | {_cell(rule.why)} |")
+    kinds = ", ".join(f"`{k}`" for k in NO_OWN_LINES)
+    lines += [
+        "",
+        "A change of design by `--set`, `--vary` or `--lever` (of `budget.basis` or",
+        "`holder.kind`) puts what it makes inert back at its default. A change of",
+        f"`holder.kind` to a holder that runs no lines of its own ({kinds}) hands the old",
+        "holder's `own_lines` to a partner provider each, named `<holder name>_<service>`, with",
+        "the same capacity and effort: a convener holding a hospital's pool contracts with the",
+        "hospital. A file that gives such a holder own lines is refused.",
+    ]
     return "\n".join(lines) + "\n"
 
 

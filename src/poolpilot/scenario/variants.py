@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from poolpilot.scenario.applicability import without_inert
+from poolpilot.scenario.applicability import own_lines_to_partners, without_inert
 from poolpilot.scenario.loading import to_data
 from poolpilot.scenario.schema import Scenario
 from poolpilot.scenario.validation import validate_data
@@ -21,18 +21,8 @@ def without_own_lines(scenario: Scenario, kind: str) -> dict[str, Any]:
     The holder's own lines stay in the pilot, delivered by the holder as a partner provider
     (named ``<holder>_<service>``) with the same capacity and effort.
     """
-    data = to_data(scenario)
-    holder = data["holder"]
-    for line in holder.get("own_lines", []):
-        data["providers"].append(
-            {
-                "name": f"{holder['name']}_{line['service']}",
-                "service": line["service"],
-                "capacity": line["capacity"],
-                "base_effort": line["base_effort"],
-            }
-        )
-    data["holder"] = {**holder, "kind": kind, "own_lines": [], "self_interest": 0.0}
+    data = own_lines_to_partners(to_data(scenario))
+    data["holder"] = {**data["holder"], "kind": kind, "self_interest": 0.0}
     return without_inert(data)
 
 
