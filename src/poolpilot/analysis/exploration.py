@@ -4,11 +4,12 @@ status quo of the same future.
 A *future* is a point of the uncertainties (need trend, shocks, unit costs, partners'
 tolerance...), sampled by Latin hypercube; a *lever setting* is one combination of the
 governance choices a designer controls: every combination of the listed values (a full grid),
-or a sample of them drawn without replacement when the grid is too large to run in every future
-(``settings_sampled``). Every lever setting and the no-pool baseline run in every future, and all the runs of future ``f`` share its seed
-(the ``f``-th child of the study seed): common random numbers, so the pool and the status quo
-face the same need, shocks and partner draws, and their difference is the pool's effect in that
-future. Runs keep metrics only and go through the studies layer (parallel, resumable, Dask).
+or a sample of them drawn without replacement when the grid is too large to run in every
+future (``settings_sampled``). Every lever setting and the no-pool baseline run in every
+future, and all the runs of future ``f`` share its seed (the ``f``-th child of the study
+seed): common random numbers, so the pool and the status quo face the same need, shocks and
+partner draws, and their difference is the pool's effect in that future. Runs keep metrics
+only and go through the studies layer (parallel, resumable, Dask).
 
 :func:`outcomes` turns the runs into the table scenario discovery and robustness read: one row
 per future and lever setting, with the uncertainties, the levers, the design's metrics and its
@@ -79,6 +80,10 @@ class Exploration:
             return grid
         rng = np.random.default_rng([self.seed, SETTINGS_STREAM])
         return [grid[i] for i in sorted(rng.choice(len(grid), size=n, replace=False).tolist())]
+
+    def combinations(self) -> int:
+        """How many settings the levers' grid holds (``settings()`` may run fewer)."""
+        return len(study.expand(self.levers))
 
     def seeds(self) -> list[int]:
         """One seed per future, shared by all its runs (common random numbers)."""

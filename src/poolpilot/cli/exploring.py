@@ -195,9 +195,7 @@ def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
 
 def _settings_words(exploration: Any) -> str:
     """How many lever settings each future runs, and whether they are the whole grid."""
-    from poolpilot.runs.study import expand
-
-    grid, run = len(expand(exploration.levers)), len(exploration.settings())
+    grid, run = exploration.combinations(), len(exploration.settings())
     if run < grid:
         return f"{run} of {grid} lever settings, sampled, and the status quo in each future"
     return f"{run} lever setting{'s' * (run != 1)} and the status quo in each future"

@@ -32,7 +32,6 @@ from poolpilot.report.data import ReportData
 from poolpilot.report.discovery import DISCOVERIES
 from poolpilot.report.palette import GREY, PALETTE
 from poolpilot.report.robust import measure_words
-from poolpilot.runs import study
 
 #: The condition the first section counts: the pool saved the system more than it cost.
 PAID = "return_on_pool > 0"
@@ -56,7 +55,7 @@ def exploration_lede(data: ReportData) -> dict[str, Any]:
     levers = [p for p in exploration.levers if p in data.runs]
     runs = data.runs[~data.runs["design"].isin(data.baselines)] if len(data.runs) else data.runs
     settings = len(runs[levers].astype(str).drop_duplicates()) if levers and len(runs) else 1
-    grid = len(study.expand(exploration.levers))
+    grid = exploration.combinations()
     return {
         "design": pooled[0] if pooled else "",
         "futures": exploration.futures,
