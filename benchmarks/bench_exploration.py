@@ -9,7 +9,8 @@ quo. Two figures:
    scenario in the main process, before any run starts: serial, so at 100,000 runs it alone
    takes minutes if it is slow), the best of ``--repeat`` after a warm-up;
 2. the study: ``explore`` into a fresh folder on ``--workers`` processes, metrics only: wall
-   time, and the CPU of the main process and of its workers (``getrusage``), per run. From
+   time, the CPU of the main process and of its workers (``getrusage``) per run, and the main
+   process's peak resident memory (it holds every planned run). From
    these, the wall time of a 100,000-run exploration on the same cores (the issue's target:
    about 4 minutes on 2 cores).
 
@@ -79,6 +80,8 @@ def main() -> None:
         f"CPU a run: main process {main_cpu * 1000 / runs:.2f} ms, "
         f"workers {workers_cpu * 1000 / runs:.2f} ms"
     )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(f"peak resident memory of the main process: {peak:.0f} MB")
     print(
         f"at this rate {TARGET_RUNS:,} runs take {TARGET_RUNS / runs * wall / 60:.1f} minutes "
         f"on {args.workers} workers (target: about 4)"

@@ -19,7 +19,7 @@ from poolpilot.analysis.exploration import (
 )
 from poolpilot.runs import study
 from poolpilot.runs.identity import StudyMismatch
-from poolpilot.scenario import load_scenario
+from poolpilot.scenario import content_hash, load_scenario, validate_data
 
 COST = "services.transitional_care.unit_cost"
 TRANSPARENCY = "governance.transparency"
@@ -218,3 +218,16 @@ def test_what_a_lever_makes_inert_is_reset_in_every_future():
         for s in specs
         if s.varied.get("budget.basis") == "prospective"
     )
+
+
+def test_planned_runs_share_what_they_do_not_vary_and_keep_their_content(design):
+    specs, _ = plan_exploration(design, small(3))
+    pooled = [s for s in specs if s.design == design.name]
+    first, other = pooled[0].scenario, pooled[-1].scenario
+    assert first["governance"] is not other["governance"]  # the rights lever differs...
+    assert first["payers"] is other["payers"]  # ...the payers do not: one copy
+    cost = [s for s in first["services"] if s["name"] == "transitional_care"][0]["unit_cost"]
+    assert cost == pytest.approx(pooled[0].varied[COST])
+    for spec in specs:  # each still is the scenario its key names
+        rebuilt = validate_data(json.loads(json.dumps(spec.scenario)), spec.design)
+        assert spec.key.startswith(content_hash(rebuilt))
