@@ -15,8 +15,8 @@ from statistics import NormalDist
 import pandas as pd
 import pytest
 
-from poolpilot.report import write_report
-from poolpilot.report.exploration import _tradeoff, setting_frame
+from poolpilot.report import figures, write_report
+from poolpilot.report.exploration import _tradeoff, returns_figure, setting_frame
 
 COST = "services.transitional_care.unit_cost"
 LEVER = "governance.transparency"
@@ -50,6 +50,21 @@ def test_each_setting_counts_the_futures_it_paid_in_with_wilson_intervals():
     assert low["unmet_need_share_vs_status_quo"] == pytest.approx(-0.2)
     assert frame.loc["0.8", "paid"] == 0 and frame.loc["0.8", "paid_low"] == 0
     assert low["setting"] == f"{LEVER}=0.2"
+
+
+@pytest.mark.parametrize("futures", [100, 5000])
+def test_many_futures_are_one_image_in_the_figure_a_few_are_dots(futures):
+    table = pd.DataFrame(
+        {
+            LEVER: [0.2, 0.8] * futures,
+            "return_on_pool": [(i % 17 - 8) / 40 for i in range(2 * futures)],
+            "unmet_need_share_vs_status_quo": 0.0,
+        }
+    )
+    page = figures.svg(returns_figure(table, setting_frame(table, [LEVER]), [LEVER])).decode()
+    many = 2 * futures > figures.RASTER_POINTS
+    assert ("<image" in page) is many
+    assert len(page) < 150_000  # 10,000 dots as elements are over half a megabyte
 
 
 def test_a_setting_that_meets_more_need_is_named_beside_the_one_that_paid_most():

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from poolpilot.analysis.discovery_study import Discovery  # noqa: E402
+from poolpilot.report.figures import RASTER_DPI, RASTER_POINTS  # noqa: E402
 from poolpilot.report.palette import GREY, PALETTE  # noqa: E402
 
 #: Where an exploration folder keeps its discoveries, one subfolder per condition.
@@ -83,7 +84,7 @@ def write_discovery(
 
 def _svg(fig: plt.Figure) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    fig.savefig(buffer, format="svg", bbox_inches="tight", dpi=RASTER_DPI)
     plt.close(fig)
     return buffer.getvalue()
 
@@ -133,8 +134,18 @@ def box_figure(found: Discovery) -> str | None:
         return None
     fig, ax = plt.subplots(figsize=(6, 4.5))
     y = found.y
-    ax.scatter(found.x[a][~y], found.x[b][~y], s=10, color=GREY, label="condition false")
-    ax.scatter(found.x[a][y], found.x[b][y], s=10, color=PALETTE[0], label="condition true")
+    many = len(y) > RASTER_POINTS  # then the dots are one image in the SVG
+    ax.scatter(
+        found.x[a][~y], found.x[b][~y], s=10, color=GREY, label="condition false", rasterized=many
+    )
+    ax.scatter(
+        found.x[a][y],
+        found.x[b][y],
+        s=10,
+        color=PALETTE[0],
+        label="condition true",
+        rasterized=many,
+    )
     lo_a, hi_a = _span(box, a, found.x[a])
     lo_b, hi_b = _span(box, b, found.x[b])
     ax.add_patch(

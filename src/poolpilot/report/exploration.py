@@ -126,13 +126,14 @@ def returns_figure(table: pd.DataFrame, frame: pd.DataFrame, levers: list[str]) 
         setting: runs["return_on_pool"].to_numpy()
         for setting, _, runs in _by_setting(table, levers)
     }
+    many = sum(len(v) for v in returns.values()) > figures.RASTER_POINTS
     with figures.style():
         fig = MplFigure(figsize=(figures.WIDTH, 1.6 + 0.32 * len(frame)), layout="constrained")
         ax = fig.subplots()
         for row, setting in enumerate(frame["setting"]):
             values = returns[setting][np.isfinite(returns[setting])]
             jitter = np.linspace(-0.25, 0.25, len(values)) if len(values) > 1 else np.zeros(1)
-            ax.scatter(values, row + jitter, s=6, color=PALETTE[0], alpha=0.5)
+            ax.scatter(values, row + jitter, s=6, color=PALETTE[0], alpha=0.5, rasterized=many)
             ax.plot([np.median(values)] * 2, [row - 0.35, row + 0.35], color=PALETTE[1], lw=2)
         ax.axvline(0.0, color=GREY, lw=1, ls="--")
         ax.set_yticks(range(len(frame)), list(frame["values"]))

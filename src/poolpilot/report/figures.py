@@ -104,6 +104,13 @@ def style() -> Iterator[None]:
         yield
 
 
+#: Above this many points a scatter is drawn as one image inside the SVG (``rasterized``): a
+#: 100,000-run exploration would otherwise put every dot in the page as an element.
+RASTER_POINTS = 2000
+#: The resolution of those images (dots per inch of the figure).
+RASTER_DPI = 150
+
+
 def svg(fig: Figure) -> bytes:
     """The figure as compact SVG, without a creation date (same figure, same bytes)."""
     buf = io.BytesIO()
@@ -111,6 +118,7 @@ def svg(fig: Figure) -> bytes:
         fig.savefig(
             buf,
             format="svg",
+            dpi=RASTER_DPI,
             metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
         )
     return svgmin.minify(buf.getvalue().decode("utf-8"), FONTS).encode("utf-8")
