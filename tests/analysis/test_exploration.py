@@ -13,6 +13,7 @@ from poolpilot.analysis.exploration import (
     Exploration,
     expected_runs,
     explore,
+    inputs_of,
     outcomes,
     plan_exploration,
     read_exploration,
@@ -231,3 +232,27 @@ def test_planned_runs_share_what_they_do_not_vary_and_keep_their_content(design)
     for spec in specs:  # each still is the scenario its key names
         rebuilt = validate_data(json.loads(json.dumps(spec.scenario)), spec.design)
         assert spec.key.startswith(content_hash(rebuilt))
+
+
+def test_a_lever_sampled_in_a_range_is_a_latin_hypercube_with_the_listed_levers():
+    e = Exploration({}, {RIGHTS: ["formal", "informal"]}, 2, 5, 8, {TRANSPARENCY: (0.2, 0.6)})
+    settings = e.settings()
+    assert e.lever_paths == [RIGHTS, TRANSPARENCY] and e.combinations() is None
+    assert [list(s) for s in settings] == [[RIGHTS, TRANSPARENCY]] * 8
+    levels = sorted(s[TRANSPARENCY] for s in settings)
+    # one value in each eighth of the range (0.2 to 0.25, 0.25 to 0.3, ...)
+    assert [int((v - 0.2) / 0.05) for v in levels] == list(range(8))
+    # each listed value an equal slice: four settings each
+    assert sorted(s[RIGHTS] for s in settings) == ["formal"] * 4 + ["informal"] * 4
+    assert dataclasses.replace(e, futures=9).settings() == settings
+    assert Exploration.from_json(json.loads(json.dumps(e.to_json()))) == e
+    with pytest.raises(ValueError, match="need settings_sampled"):
+        dataclasses.replace(e, settings_sampled=None).settings()
+
+
+def test_a_range_lever_is_an_input_of_the_outcomes(design, tmp_path):
+    e = Exploration({COST: (150.0, 300.0)}, {}, 3, 3, 2, {TRANSPARENCY: (0.2, 0.9)})
+    runs = explore(design, e, out=tmp_path / "x", executor="serial", progress="none").runs
+    table = outcomes(runs, e)
+    assert len(table) == 3 * 2 and table[TRANSPARENCY].between(0.2, 0.9).all()
+    assert list(inputs_of(table, e).columns) == [COST, TRANSPARENCY]

@@ -92,6 +92,24 @@ def test_explore_samples_lever_settings_when_asked(tmp_path):
     pooled = runs[runs["design"] != "no_pool_baseline"]
     assert len(runs) == 9 and pooled.groupby([rights, transparency]).ngroups == 2
     assert "under 2 lever settings sampled from 6 combinations" in (out / "report.html").read_text()
+    ranged = poolpilot(
+        "explore",
+        "hospital_led_post_acute",
+        "--lever-range",
+        f"{transparency}=0.2,0.9",
+        "--settings",
+        "3",
+        "--runs",
+        "2",
+        "--months",
+        "6",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert ranged.returncode == 0, ranged.stderr
+    assert "exploring 8 runs (3 lever settings sampled in the levers' ranges" in ranged.stderr
+    values = pd.read_parquet(tmp_path / "r" / "runs.parquet")[transparency].dropna()
+    assert values.nunique() == 3 and values.between(0.2, 0.9).all()
 
 
 def test_bad_explore_and_discover_options_are_one_line_and_exit_2(tmp_path):
@@ -118,6 +136,25 @@ def test_bad_explore_and_discover_options_are_one_line_and_exit_2(tmp_path):
         ),
         ("explore", "hospital_led_post_acute", "--uncertain", f"{COST}=1,2", "--settings", "2"),
         ("explore", "hospital_led_post_acute", "--lever", f"{COST}=1,2", "--settings", "0"),
+        ("explore", "hospital_led_post_acute", "--lever-range", f"{COST}=100,200"),
+        (
+            "explore",
+            "hospital_led_post_acute",
+            "--lever",
+            f"{COST}=100,200",
+            "--lever-range",
+            f"{COST}=100,200",
+            "--settings",
+            "2",
+        ),
+        (
+            "explore",
+            "hospital_led_post_acute",
+            "--lever-range",
+            f"{COST}=1e12,2e12",
+            "--settings",
+            "2",
+        ),
         ("discover", str(tmp_path), "--where", "return_on_pool > 0"),
         ("discover", str(tmp_path), "--where", "x", "--threshold", "2"),
         ("discover", str(tmp_path), "--where", "x", "--name", "../elsewhere"),

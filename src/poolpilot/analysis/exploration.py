@@ -19,7 +19,7 @@ paired differences with the status quo (``return_on_pool`` among them).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,14 @@ class Exploration:
     futures: int
     seed: int = 0
     settings_sampled: int | None = None
+    #: Numeric levers sampled in a range (path -> (low, high)): settings are then a Latin
+    #: hypercube of ``settings_sampled`` points over these and the listed levers.
+    lever_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def lever_paths(self) -> list[str]:
+        """Every lever: the listed ones, then those sampled in a range."""
+        return [*self.levers, *self.lever_ranges]
 
     def future_points(self) -> list[dict[str, Any]]:
         """The sampled futures (a Latin hypercube over the uncertainties)."""
@@ -74,16 +82,44 @@ class Exploration:
         its own (the study seed and :data:`SETTINGS_STREAM`), so adding futures leaves the
         settings as they were. A sample as large as the grid is the grid.
         """
+        rng = np.random.default_rng([self.seed, SETTINGS_STREAM])
+        if self.lever_ranges:
+            return self._hypercube_settings(rng)
         grid = study.expand(self.levers)
         n = self.settings_sampled
         if n is None or n >= len(grid):
             return grid
-        rng = np.random.default_rng([self.seed, SETTINGS_STREAM])
         return [grid[i] for i in sorted(rng.choice(len(grid), size=n, replace=False).tolist())]
 
-    def combinations(self) -> int:
-        """How many settings the levers' grid holds (``settings()`` may run fewer)."""
-        return len(study.expand(self.levers))
+    def _hypercube_settings(self, rng: np.random.Generator) -> list[dict[str, Any]]:
+        """``settings_sampled`` settings by Latin hypercube: a range lever uniform over its
+        range, a listed one over its values (each value an equal slice of the unit interval)."""
+        from scipy.stats import qmc
+
+        if self.settings_sampled is None:
+            raise ValueError("levers sampled in a range need settings_sampled (how many)")
+        for path, (low, high) in self.lever_ranges.items():
+            if not low < high:
+                raise ValueError(f"lever range {path}: low must be below high ({low}, {high})")
+        paths = self.lever_paths
+        unit = qmc.LatinHypercube(d=len(paths), seed=rng).random(self.settings_sampled)
+        settings = []
+        for row in unit.tolist():
+            setting: dict[str, Any] = {}
+            for path, u in zip(paths, row, strict=True):
+                if path in self.lever_ranges:
+                    low, high = self.lever_ranges[path]
+                    setting[path] = low + u * (high - low)
+                else:
+                    values = self.levers[path]
+                    setting[path] = values[min(int(u * len(values)), len(values) - 1)]
+            settings.append(setting)
+        return settings
+
+    def combinations(self) -> int | None:
+        """How many settings the levers' grid holds (``settings()`` may run fewer); None when
+        a lever is sampled in a range (no grid)."""
+        return None if self.lever_ranges else len(study.expand(self.levers))
 
     def seeds(self) -> list[int]:
         """One seed per future, shared by all its runs (common random numbers)."""
@@ -96,6 +132,7 @@ class Exploration:
             "futures": self.futures,
             "seed": self.seed,
             "settings_sampled": self.settings_sampled,
+            "lever_ranges": {k: list(v) for k, v in self.lever_ranges.items()},
         }
 
     @classmethod
@@ -106,6 +143,7 @@ class Exploration:
             int(data["futures"]),
             int(data.get("seed", 0)),
             data.get("settings_sampled"),  # absent from folders written before sampling
+            {k: (float(v[0]), float(v[1])) for k, v in data.get("lever_ranges", {}).items()},
         )
 
 
@@ -243,7 +281,7 @@ def outcomes(runs: pd.DataFrame, exploration: Exploration) -> pd.DataFrame:
     pooled["return_on_pool"] = saved / money
     for metric in COMPARED:
         pooled[f"{metric}_vs_status_quo"] = pooled[metric].to_numpy() - b[metric].to_numpy()
-    inputs = [*exploration.uncertainties, *exploration.levers]
+    inputs = [*exploration.uncertainties, *exploration.lever_paths]
     metrics = [c for c in pooled.columns if c not in {*inputs, "key", "design", "status", "error"}]
     return pooled[["future", *inputs, *[m for m in metrics if m != "future"]]].reset_index(
         drop=True
@@ -256,6 +294,7 @@ def inputs_of(table: pd.DataFrame, exploration: Exploration) -> pd.DataFrame:
     columns = [*exploration.uncertainties] + [
         p for p, values in exploration.levers.items() if len(values) > 1
     ]
+    columns += list(exploration.lever_ranges)
     x = table[columns].copy()
     for path in exploration.levers:
         if path in x and not all(isinstance(v, (int, float)) for v in exploration.levers[path]):

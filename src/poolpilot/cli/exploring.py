@@ -36,6 +36,15 @@ def add_commands(sub: Any, execution_options: Any) -> None:
         help="lever settings sampled from every combination of the --lever values, without "
         "replacement (default: every combination runs)",
     )
+    s.add_argument(
+        "--lever-range",
+        type=checks.field_range,
+        action="append",
+        default=[],
+        metavar="PATH=LOW,HIGH",
+        help="a numeric governance choice sampled in its range: the --settings N settings "
+        "are then a Latin hypercube over these and the --lever values; repeatable",
+    )
     execution_options(s)
 
     s = sub.add_parser(
@@ -170,13 +179,23 @@ def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
     from poolpilot.analysis.exploration import Exploration, expected_runs, explore
     from poolpilot.runs.study import prepare_design
 
-    if not args.uncertain and not args.lever:
-        raise ValueError("explore needs at least one --uncertain or --lever")
+    if not args.uncertain and not args.lever and not args.lever_range:
+        raise ValueError("explore needs at least one --uncertain, --lever or --lever-range")
+    if args.settings is not None and not args.lever and not args.lever_range:
+        raise ValueError("--settings samples lever settings: give a --lever or --lever-range")
+    if args.lever_range and args.settings is None:
+        raise ValueError("--lever-range needs --settings N: how many settings to sample")
+    overlap = set(dict(args.lever)) & set(dict(args.lever_range))
+    if overlap:
+        raise ValueError(f"{sorted(overlap)[0]}: give it as --lever or --lever-range, not both")
     design = prepare_design(args.scenario, args.overrides, args.months)
-    if args.settings is not None and not args.lever:
-        raise ValueError("--settings samples lever settings: give at least one --lever")
     exploration = Exploration(
-        dict(args.uncertain), dict(args.lever), args.runs, args.seed, args.settings
+        dict(args.uncertain),
+        dict(args.lever),
+        args.runs,
+        args.seed,
+        args.settings,
+        dict(args.lever_range),
     )
     _check_fields(design, args)
     out = args.out or Path("results") / f"{Path(args.scenario).stem}-explore"
@@ -196,6 +215,8 @@ def cmd_explore(args: argparse.Namespace, options: dict[str, Any]) -> int:
 def _settings_words(exploration: Any) -> str:
     """How many lever settings each future runs, and whether they are the whole grid."""
     grid, run = exploration.combinations(), len(exploration.settings())
+    if grid is None:
+        return f"{run} lever settings sampled in the levers' ranges, and the status quo in each"
     if run < grid:
         return f"{run} of {grid} lever settings, sampled, and the status quo in each future"
     return f"{run} lever setting{'s' * (run != 1)} and the status quo in each future"
@@ -208,6 +229,8 @@ def _check_fields(design: Any, args: argparse.Namespace) -> None:
 
     tries = [("--uncertain", p, {p: r}, {}) for p, r in args.uncertain]
     tries += [("--lever", p, {}, {p: v}) for p, v in args.lever]
+    ranges = getattr(args, "lever_range", [])  # explore's alone: robust searches listed values
+    tries += [("--lever-range", p, {}, {p: list(r)}) for p, r in ranges]  # at its two ends
     problems = []
     for flag, path, uncertain, lever in tries:
         try:

@@ -52,20 +52,25 @@ def exploration_lede(data: ReportData) -> dict[str, Any]:
     """What the page's opening line says of an exploration: its design, futures and settings."""
     exploration = read_exploration(data.folder)
     pooled = [x for x in data.labels if x not in data.baselines]
-    levers = [p for p in exploration.levers if p in data.runs]
+    levers = [p for p in exploration.lever_paths if p in data.runs]
     runs = data.runs[~data.runs["design"].isin(data.baselines)] if len(data.runs) else data.runs
     settings = len(runs[levers].astype(str).drop_duplicates()) if levers and len(runs) else 1
     grid = exploration.combinations()
+    if grid is None:
+        sampled = "sampled in the levers' ranges"
+    elif len(exploration.settings()) < grid:
+        sampled = f"sampled from {grid} combinations"
+    else:
+        sampled = ""
     return {
         "design": pooled[0] if pooled else "",
         "futures": exploration.futures,
         "settings": settings,
-        # a sample of the levers' combinations says so, and of how many
-        "of_grid": grid if len(exploration.settings()) < grid else None,
+        "sampled": sampled,  # a sample of the levers' settings says so, and of what
     }
 
 
-def _levers_run(table: pd.DataFrame, levers: dict[str, list[Any]]) -> list[str]:
+def _levers_run(table: pd.DataFrame, levers: list[str]) -> list[str]:
     """The levers whose value differs between the settings that ran."""
     return [p for p in levers if p in table and table[p].astype(str).nunique() > 1]
 
@@ -204,7 +209,7 @@ def when_it_paid(s: Study) -> dict[str, Any]:
     known = table["return_on_pool"].dropna() if "return_on_pool" in table else pd.Series()
     if known.empty:
         return base | {"empty": True}
-    levers = _levers_run(table, exploration.levers)
+    levers = _levers_run(table, exploration.lever_paths)
     frame = setting_frame(table, levers)
     figure = embed(
         returns_figure(table, frame, levers),
