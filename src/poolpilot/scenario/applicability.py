@@ -292,8 +292,8 @@ def own_lines_to_partners(data: dict[str, Any]) -> dict[str, Any]:
     """The holder's own lines moved to the partner providers (see `hand_over_own_lines`)."""
     holder = data["holder"]
     lines = holder.get("own_lines") or []
-    if not isinstance(lines, list):
-        return data  # not a list: validation says so
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+        return data  # not a list of lines: validation says so
     name = holder.get("name", Holder.model_fields["name"].default)
     effort = OwnLine.model_fields["base_effort"].default
     providers = data.setdefault("providers", [])
