@@ -15,8 +15,10 @@ from statistics import NormalDist
 import pandas as pd
 import pytest
 
+from poolpilot.analysis.exploration import Exploration, explore
 from poolpilot.report import figures, write_report
-from poolpilot.report.exploration import _tradeoff, returns_figure, setting_frame
+from poolpilot.report.exploration import SETTINGS_SHOWN, _tradeoff, returns_figure, setting_frame
+from poolpilot.runs.study import prepare_design
 
 COST = "services.transitional_care.unit_cost"
 LEVER = "governance.transparency"
@@ -125,3 +127,16 @@ def test_the_discovery_and_robust_sections_say_what_the_commands_found(explored)
     assert "(regret)" in robust
     appendix = page[page.index('id="reproducibility"') :]
     assert "search: {" in appendix  # the search's definition, not every point it ran
+
+
+def test_a_sampled_design_of_many_settings_shows_those_that_paid_most(tmp_path):
+    design = prepare_design("hospital_led_post_acute", [], 3)
+    e = Exploration({}, {}, 2, 0, SETTINGS_SHOWN + 4, {LEVER: (0.2, 0.9)})
+    explore(design, e, out=tmp_path / "x", executor="serial", progress="none")
+    page = write_report(tmp_path / "x").read_text(encoding="utf-8")
+    section = page[page.index('id="exploration_paid"') : page.index('id="appendix"')]
+    assert section.count(f'<td class="text">{LEVER}=') == SETTINGS_SHOWN
+    assert (
+        f"the {SETTINGS_SHOWN} settings that paid most often; the 4 other settings are" in section
+    )
+    assert f"under {SETTINGS_SHOWN + 4} lever settings sampled in the levers" in page

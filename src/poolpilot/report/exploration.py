@@ -35,6 +35,9 @@ from poolpilot.report.robust import measure_words
 
 #: The condition the first section counts: the pool saved the system more than it cost.
 PAID = "return_on_pool > 0"
+#: Most lever settings the table and figure show (those that paid most often): a sampled
+#: design may run hundreds, and the rest are in runs.parquet.
+SETTINGS_SHOWN = 20
 #: The differences with the status quo shown per setting, and how each reads.
 VERSUS = {
     "unmet_need_share_vs_status_quo": "need left unmet",
@@ -211,8 +214,9 @@ def when_it_paid(s: Study) -> dict[str, Any]:
         return base | {"empty": True}
     levers = _levers_run(table, exploration.lever_paths)
     frame = setting_frame(table, levers)
+    shown = frame.head(SETTINGS_SHOWN)
     figure = embed(
-        returns_figure(table, frame, levers),
+        returns_figure(table, shown, levers),
         "The return on the pool in each future, by lever setting",
         "Each dot is one future: the status quo's total system cost minus the design's, per "
         "unit pooled. Right of the dashed line, the pool saved more than it cost.",
@@ -227,7 +231,8 @@ def when_it_paid(s: Study) -> dict[str, Any]:
         "settings": len(frame),
         "best": _row(frame.iloc[0].to_dict()),
         "tradeoff": _tradeoff(frame),
-        "rows": [_row(r) for r in frame.to_dict("records")],
+        "rows": [_row(r) for r in shown.to_dict("records")],
+        "hidden": len(frame) - len(shown),
         "versus": list(VERSUS.values()),
         "figure": figure,
     }
