@@ -62,7 +62,7 @@ def exploration_lede(data: ReportData) -> dict[str, Any]:
     if grid is None:
         sampled = "sampled in the levers' ranges"
     elif len(exploration.settings()) < grid:
-        sampled = f"sampled from {grid} combinations"
+        sampled = f"sampled from {grid:,} combinations"
     else:
         sampled = ""
     return {
