@@ -94,27 +94,14 @@ class Exploration:
     def _hypercube_settings(self, rng: np.random.Generator) -> list[dict[str, Any]]:
         """``settings_sampled`` settings by Latin hypercube: a range lever uniform over its
         range, a listed one over its values (each value an equal slice of the unit interval)."""
-        from scipy.stats import qmc
-
         if self.settings_sampled is None:
             raise ValueError("levers sampled in a range need settings_sampled (how many)")
-        for path, (low, high) in self.lever_ranges.items():
-            if not low < high:
-                raise ValueError(f"lever range {path}: low must be below high ({low}, {high})")
-        paths = self.lever_paths
-        unit = qmc.LatinHypercube(d=len(paths), seed=rng).random(self.settings_sampled)
-        settings = []
-        for row in unit.tolist():
-            setting: dict[str, Any] = {}
-            for path, u in zip(paths, row, strict=True):
-                if path in self.lever_ranges:
-                    low, high = self.lever_ranges[path]
-                    setting[path] = low + u * (high - low)
-                else:
-                    values = self.levers[path]
-                    setting[path] = values[min(int(u * len(values)), len(values) - 1)]
-            settings.append(setting)
-        return settings
+        unit = {p: (0.0, 1.0) for p in self.levers}  # a listed lever's slices
+        points = study.latin_hypercube(self.settings_sampled, {**unit, **self.lever_ranges}, rng)
+        for point in points:
+            for path, values in self.levers.items():
+                point[path] = values[min(int(point[path] * len(values)), len(values) - 1)]
+        return points
 
     def combinations(self) -> int | None:
         """How many settings the levers' grid holds (``settings()`` may run fewer); None when

@@ -115,8 +115,11 @@ def one_at_a_time(vary: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
     return [{path: value} for path, values in vary.items() for value in values]
 
 
-def latin_hypercube(n: int, ranges: dict[str, tuple[float, float]], seed: int = 0) -> list[dict]:
-    """``n`` points of a Latin hypercube over ``ranges`` (path -> (low, high))."""
+def latin_hypercube(
+    n: int, ranges: dict[str, tuple[float, float]], seed: int | np.random.Generator = 0
+) -> list[dict]:
+    """``n`` points of a Latin hypercube over ``ranges`` (path -> (low, high)); ``seed`` a
+    study seed, or a stream of its own."""
     from scipy.stats import qmc
 
     if n < 1 or not ranges:
