@@ -70,14 +70,7 @@ def deliver(m: Pilot, t: int) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             keep = np.where(by_service > 0, 1.0 - blocked / by_service, 1.0)
         wanted = bill * keep[m.line_service]
-    paid_out = [0.0] * m.n_lines
-    pay = m.books.pay
-    routes = m.pay_routes
-    for line, amount in enumerate(wanted.tolist()):
-        if amount > 0:
-            kind, target = routes[line]
-            paid_out[line] = pay(t, kind, target, amount)
-    paid = np.array(paid_out)
+    paid = np.array(m.books.pay_each(t, m.pay_routes, wanted.tolist()))
     if prospective:
         upstream = paid * upstream_share
         room = np.maximum(paid * (1.0 - upstream_share) - funded_cost, 0.0)

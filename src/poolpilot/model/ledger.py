@@ -104,13 +104,28 @@ class Books:
 
     def pay(self, month: int, kind: str, target: str, amount: float) -> float:
         """Pay out of the pool, never more than it holds."""
-        available = self.ledger.balances.get("pool", 0) / 100
-        moved = self.ledger.post(month, kind, "pool", target, round(min(amount, available) * 100))
-        if moved:
-            self.inside_cents -= moved
-            if target in INSIDE:
-                self.inside_cents += moved
-        return moved / 100
+        return self.pay_each(month, [(kind, target)], [amount])[0]
+
+    def pay_each(
+        self, month: int, routes: list[tuple[str, str]], amounts: list[float]
+    ) -> list[float]:
+        """Pay each ``(kind, target)`` its amount out of the pool in turn, never more than the
+        pool holds: one call for the lines the pool pays every month of every run."""
+        post, balances = self.ledger.post, self.ledger.balances
+        paid = [0.0] * len(amounts)
+        for i, amount in enumerate(amounts):
+            if not amount > 0:
+                continue
+            kind, target = routes[i]
+            moved = post(
+                month, kind, "pool", target, round(min(amount, balances.get("pool", 0) / 100) * 100)
+            )
+            if moved:
+                self.inside_cents -= moved
+                if target in INSIDE:
+                    self.inside_cents += moved
+                paid[i] = moved / 100
+        return paid
 
     def pay_from_reserve(self, month: int, target: str, amount: float) -> float:
         """Corridor settlements draw on the risk reserve first, then the pool."""

@@ -151,6 +151,7 @@ class PilotModel(mesa.Model):
         self.line_reserve_size = reserve_months * self.line_capacity * self.line_unit_cost
         self.line_reserve = self.line_reserve_size.copy()
         self.line_active = np.ones(self.n_lines, dtype=bool)
+        self._share_of = b""  # the lines active when _capacity_share was last worked out
         # whether a line's allocation was approved by a vote (set-up counts when a decision-
         # rights matrix was agreed with it); unapproved spend can be miscoded (attribution)
         self.line_approved = np.full(self.n_lines, s.governance.decision_rights.enabled)
@@ -186,6 +187,9 @@ class PilotModel(mesa.Model):
         self.payer_names = [p.name for p in self.payers]
         self.payer_trust = np.array([p.initial_trust for p in specs], dtype=float)
         self.payer_initial = self.payer_trust.copy()
+        # lines then payers: the order of the trust update's arrays
+        self.partners: list[Provider | Payer] = [*self.lines, *self.payers]
+        self.partners_initial = np.concatenate((self.trust_initial, self.payer_initial))
         self.payer_active = np.ones(self.n_payers, dtype=bool)
         self.payer_earmarked = np.array([p.earmarked for p in specs], dtype=bool)
         allows = np.zeros((self.n_payers, len(self.service_names)), dtype=bool)
@@ -269,12 +273,19 @@ class PilotModel(mesa.Model):
         need = self.need[t - 1] * self.prevention
         self.true_need[t - 1] = need
         by_service = need.sum(axis=0)
-        cap = self.line_capacity * self.line_active
-        share_den = np.bincount(self.line_service, weights=cap, minlength=len(by_service))
-        den = share_den[self.line_service]
-        share = ratio(cap, den, where=den > 0)
-        self.line_need_history[t - 1] = by_service[self.line_service] * share
+        self.line_need_history[t - 1] = by_service[self.line_service] * self._capacity_share()
         return need
+
+    def _capacity_share(self) -> np.ndarray:
+        """Each line's share of its service's active capacity: the share of the service's need
+        it meets. Worked out again only when a line has joined or left."""
+        active = self.line_active.tobytes()
+        if active != self._share_of:
+            cap = self.line_capacity * self.line_active
+            n_svc = len(self.service_names)
+            den = np.bincount(self.line_service, weights=cap, minlength=n_svc)[self.line_service]
+            self._share, self._share_of = ratio(cap, den, where=den > 0), active
+        return self._share
 
     def _collect_contributions(self, t: int) -> None:
         b = self.design.budget
@@ -435,22 +446,19 @@ class PilotModel(mesa.Model):
         noise = rules.signal_noise
         # lines' and payers' trust move by the same rule, element by element: in one update
         n = self.n_lines
+        # each partner draws its noise from its own stream: lines and payers in one draw
+        signal = np.concatenate((trust.partner_signal(self, t), trust.payer_signal(self, t)))
         moved = trust.update(
             np.concatenate((self.trust, self.payer_trust)),
-            np.concatenate(
-                (
-                    trust.partner_signal(self, t) + noise * normals(self.lines),
-                    trust.payer_signal(self, t) + noise * normals(self.payers),
-                )
-            ),
-            np.concatenate((self.trust_initial, self.payer_initial)),
+            signal + noise * normals(self.partners),
+            self.partners_initial,
             rules.gain_rate,
             rules.loss_asymmetry,
             rules.forgetting,
         )
         lines, payers = moved[:n], moved[n:]
         cut = self.experience.unconsulted_cut
-        if some(cut):  # unexplained cuts (otherwise a factor of exactly 1)
+        if not self.experience.quiet and some(cut):  # unexplained cuts (otherwise a factor of exactly 1)
             lines *= 1.0 - cut * (1.0 - self.visibility)
         self.trust = np.where(self.line_own | ~self.line_active, self.trust, lines)
         self.payer_trust = np.where(self.payer_active, payers, self.payer_trust)

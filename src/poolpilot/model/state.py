@@ -22,26 +22,35 @@ class Experience:
 
     def __init__(self, n_lines: int) -> None:
         self.n_lines = n_lines
+        self.quiet = False
         self.reset()
 
     def reset(self) -> None:
+        if self.quiet:  # nothing was reported last month: every array is still all zero
+            return
         n = self.n_lines
         self.consulted = np.zeros(n, dtype=bool)
         self.unconsulted_cut = np.zeros(n)
         self.overturned = np.zeros(n, dtype=bool)
         self.upheld_against = np.zeros(n, dtype=bool)
+        #: no rule has reported anything this month (the procedural terms are all zero)
+        self.quiet = True
 
     def consult(self, line: int) -> None:
+        self.quiet = False
         self.consulted[line] = True
 
     def cut_without_asking(self, line: int, share: float) -> None:
         """A cut of ``share`` of its allocation, decided without consulting the partner."""
+        self.quiet = False
         self.unconsulted_cut[line] = max(self.unconsulted_cut[line], share)
 
     def won_challenge(self, line: int) -> None:
+        self.quiet = False
         self.overturned[line] = True
 
     def lost_challenge(self, line: int) -> None:
+        self.quiet = False
         self.upheld_against[line] = True
 
 

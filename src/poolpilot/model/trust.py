@@ -81,8 +81,9 @@ def partner_signal(m: Pilot, t: int) -> np.ndarray:
     if gov.challenges.rights == "formal" and gov.escalation.tiers:
         rights = 0.3
     procedural = np.full(m.n_lines, rights + (0.2 if gov.decision_rights.enabled else -0.1))
-    procedural += 0.5 * seen.consulted + 0.5 * seen.overturned - 0.3 * seen.upheld_against
-    procedural -= 0.5 * (seen.unconsulted_cut > 0.02)
+    if not seen.quiet:  # in a quiet month these terms are exactly zero, and not computed
+        procedural += 0.5 * seen.consulted + 0.5 * seen.overturned - 0.3 * seen.upheld_against
+        procedural -= 0.5 * (seen.unconsulted_cut > 0.02)
     spend = m.line_spend[t - 2] if t > 1 else m.allocation
     total = spend.sum()
     own_share = spend[m.line_own].sum() / total if total > 0 else 0.0
