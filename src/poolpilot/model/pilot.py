@@ -458,7 +458,9 @@ class PilotModel(mesa.Model):
         )
         lines, payers = moved[:n], moved[n:]
         cut = self.experience.unconsulted_cut
-        if not self.experience.quiet and some(cut):  # unexplained cuts (otherwise a factor of exactly 1)
+        if not self.experience.quiet and some(
+            cut
+        ):  # unexplained cuts (otherwise a factor of exactly 1)
             lines *= 1.0 - cut * (1.0 - self.visibility)
         self.trust = np.where(self.line_own | ~self.line_active, self.trust, lines)
         self.payer_trust = np.where(self.payer_active, payers, self.payer_trust)
