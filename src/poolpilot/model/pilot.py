@@ -131,6 +131,7 @@ class PilotModel(mesa.Model):
             for i, (spec, name, own) in enumerate(specs)
         ]
         self.line_names = [name for _, name, _ in specs]
+        self.disengage_threshold = np.array([line.disengage_threshold for line in self.lines])
         self.line_own = np.array([own for _, _, own in specs], dtype=bool)
         self.pay_routes = delivery.pay_routes(self)
         self.line_service = np.array([idx[spec.service] for spec, _, _ in specs], dtype=int)
@@ -151,7 +152,7 @@ class PilotModel(mesa.Model):
         self.line_reserve_size = reserve_months * self.line_capacity * self.line_unit_cost
         self.line_reserve = self.line_reserve_size.copy()
         self.line_active = np.ones(self.n_lines, dtype=bool)
-        self._share_of = b""  # the lines active when _capacity_share was last worked out
+        self._capacity_of = b""  # the lines active when _capacity was last worked out
         # whether a line's allocation was approved by a vote (set-up counts when a decision-
         # rights matrix was agreed with it); unapproved spend can be miscoded (attribution)
         self.line_approved = np.full(self.n_lines, s.governance.decision_rights.enabled)
@@ -273,19 +274,22 @@ class PilotModel(mesa.Model):
         need = self.need[t - 1] * self.prevention
         self.true_need[t - 1] = need
         by_service = need.sum(axis=0)
-        self.line_need_history[t - 1] = by_service[self.line_service] * self._capacity_share()
+        self.line_need_history[t - 1] = by_service[self.line_service] * self._capacity()[0]
         return need
 
-    def _capacity_share(self) -> np.ndarray:
-        """Each line's share of its service's active capacity: the share of the service's need
-        it meets. Worked out again only when a line has joined or left."""
+    def _capacity(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each line's share of its service's active capacity (the share of the service's
+        need it meets), and what its capacity costs a month (0 once it has left). Worked out
+        again only when a line has joined or left."""
         active = self.line_active.tobytes()
-        if active != self._share_of:
+        if active != self._capacity_of:
             cap = self.line_capacity * self.line_active
             n_svc = len(self.service_names)
             den = np.bincount(self.line_service, weights=cap, minlength=n_svc)[self.line_service]
-            self._share, self._share_of = ratio(cap, den, where=den > 0), active
-        return self._share
+            cost = self.line_capacity * self.line_unit_cost * self.line_active
+            self._capacity_now = ratio(cap, den, where=den > 0), cost
+            self._capacity_of = active
+        return self._capacity_now
 
     def _collect_contributions(self, t: int) -> None:
         b = self.design.budget
@@ -303,7 +307,7 @@ class PilotModel(mesa.Model):
             self.accounts.deposit(payer.seat, amount * (1.0 - admin - reserve))
         budget = self.monthly_budget()
         need_cost = self.line_need_history[t - 1] * self.line_unit_cost * self.line_active
-        cap = self.line_capacity * self.line_unit_cost * self.line_active
+        cap = self._capacity()[1]
         total = need_cost.sum()
         self.fair = (
             np.minimum(budget * need_cost / total, cap) if total > 0 else np.zeros(self.n_lines)
@@ -457,28 +461,26 @@ class PilotModel(mesa.Model):
             rules.forgetting,
         )
         lines, payers = moved[:n], moved[n:]
-        cut = self.experience.unconsulted_cut
-        if not self.experience.quiet and some(
-            cut
-        ):  # unexplained cuts (otherwise a factor of exactly 1)
-            lines *= 1.0 - cut * (1.0 - self.visibility)
-        self.trust = np.where(self.line_own | ~self.line_active, self.trust, lines)
+        seen = self.experience
+        if not seen.quiet and some(seen.unconsulted_cut):  # otherwise a factor of exactly 1
+            lines *= 1.0 - seen.unconsulted_cut * (1.0 - self.visibility)
+        moves = self.line_active & ~self.line_own  # the holder's own lines trust it fully
+        self.trust = np.where(moves, lines, self.trust)
         self.payer_trust = np.where(self.payer_active, payers, self.payer_trust)
-        trust_now = self.trust.tolist()
-        disengaged = self.disengaged.tolist()
-        for line in (self.line_active & ~self.line_own).nonzero()[0].tolist():
-            below = trust_now[line] < self.lines[line].disengage_threshold
-            if below != disengaged[line]:
-                self.disengaged[line] = below
-                self.events.log(
-                    month=t,
-                    actor=self.line_names[line],
-                    action="disengage" if below else "re-engage",
-                    target=self.holder.name,
-                    rule="providers.disengage_threshold",
-                    evidence=f"trust {self.trust[line]:.2f}",
-                    outcome="disengaged" if below else "engaged",
-                )
+        # a partner disengages below its threshold and re-engages above it
+        crossed = moves & ((self.trust < self.disengage_threshold) != self.disengaged)
+        for line in crossed.nonzero()[0].tolist():
+            below = not self.disengaged[line]
+            self.disengaged[line] = below
+            self.events.log(
+                month=t,
+                actor=self.line_names[line],
+                action="disengage" if below else "re-engage",
+                target=self.holder.name,
+                rule="providers.disengage_threshold",
+                evidence=f"trust {self.trust[line]:.2f}",
+                outcome="disengaged" if below else "engaged",
+            )
 
     def _renew_and_exit(self, t: int) -> None:
         gov = self.design.governance
