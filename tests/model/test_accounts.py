@@ -148,3 +148,22 @@ def test_a_lag_longer_than_the_horizon_leaves_the_benchmark_at_baseline() -> Non
     m = PilotModel(validate_data(data, "t"), rng=1).run()
     outside = m.parties.index("outside")
     assert m.parties.benchmark[:, outside] == pytest.approx([1000.0, 1000.0])
+
+
+@pytest.mark.parametrize(("lag", "after"), [(0, 0.0), (1, 5.0), (2, 10.0)])
+def test_need_unmet_in_the_last_months_raises_acute_events_after_the_end(lag, after) -> None:
+    # no nurse to deliver: all 100 units of need are unmet every month, and each raises 0.05
+    # readmissions ``lag`` months later; those of the last ``lag`` months land after month 3
+    data = tiny_data(providers=[{"name": "nurses", "service": "nursing", "capacity": 0}])
+    data["services"][0]["lag_months"] = lag
+    data["acute_events"][0]["borne_by"] = {"medicaid": 0.2, "outside": 0.8}
+    m = PilotModel(validate_data(data, "t"), rng=1).run()
+    assert m.acute_after == pytest.approx([after])
+    values = metrics.compute(m)
+    assert values["acute_cost_after_end"] == pytest.approx(1000.0 * after)
+    # borne as the events are, in the parties' accounts and so in the total system cost
+    items = metrics.accounts(m)
+    in_run = dict(zip(m.parties.names, m.parties.acute.sum(axis=0), strict=True))
+    assert items["account:medicaid:acute"] == pytest.approx(in_run["medicaid"] + 200.0 * after)
+    assert items["account:outside:acute"] == pytest.approx(in_run["outside"] + 800.0 * after)
+    assert values["acute_cost"] == pytest.approx(sum(in_run.values()))  # months 1 to 3 only

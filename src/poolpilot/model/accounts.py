@@ -42,6 +42,22 @@ def bear_costs(m: Pilot, t: int) -> None:
         p.contracts[t - 1, : m.n_payers] = per_payer
 
 
+def bear_after_end(m: Pilot, t: int) -> None:
+    """The acute events after the run's last month ``t`` that need left unmet in its last
+    months causes (a service's lag points past the end), borne as the events are.
+
+    They are the run's consequences wherever they land: without them a pool that runs to the
+    end would pay for its last months of service and be denied their lagged savings, while one
+    that ended early and handed back to the status quo would not, and would look the cheaper.
+    """
+    tail = np.zeros(len(m.service_names))
+    for k, lag in enumerate(m.acute_lag.tolist()):
+        if lag > 0:
+            tail[k] = (m.unmet[max(0, t - lag) : t, :, k] * m.response[:, k]).sum()
+    m.acute_after = tail @ m.elasticity
+    m.parties.acute_after = (m.acute_after * m.acute_unit_cost) @ m.bearers
+
+
 def set_benchmark(m: Pilot) -> None:
     """The benchmark of every month, once the pilot's first month shows the status quo's cover.
 

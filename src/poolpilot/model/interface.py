@@ -138,6 +138,7 @@ class Pilot(Protocol):
     true_need: np.ndarray
     line_service: np.ndarray
     acute: np.ndarray
+    acute_after: np.ndarray
     acute_baseline: np.ndarray
     acute_unit_cost: np.ndarray
     acute_lag: np.ndarray

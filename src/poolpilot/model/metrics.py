@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
-
-from poolpilot.model.records import TIMESERIES_COLUMNS
 
 if TYPE_CHECKING:
     from poolpilot.model.pilot import PilotModel
@@ -136,7 +133,7 @@ def accounts(m: PilotModel) -> dict[str, float]:
         "paid_in": p.paid_in,
         "returned": p.refunded + closing,
         "shared": p.shared,
-        "acute": p.acute[:h].sum(axis=0),
+        "acute": p.acute[:h].sum(axis=0) + p.acute_after,
         "delays": p.delays[:h].sum(axis=0),
         "contracts": p.contracts[:h].sum(axis=0),
         "unfunded_work": unfunded,
@@ -364,6 +361,15 @@ METRICS: dict[str, Metric] = {
             kind="money", label="Cost of readmissions and crises",
         ),
         Metric(
+            "acute_cost_after_end",
+            "cost of the acute events after the last month that need left unmet in its last "
+            "months causes (a service's lag reaches past the end); in total_system_cost",
+            lambda m: float((m.acute_after * m.acute_unit_cost).sum()),
+            unit="currency units",
+            direction=LOWER,
+            kind="money", label="Readmissions and crises after the end",
+        ),
+        Metric(
             "acute_cost_avoided_per_dollar",
             "acute cost below the benchmark (the same need at the status quo's cover of need) "
             "per dollar the pool paid for services",
@@ -392,7 +398,8 @@ METRICS: dict[str, Metric] = {
             "total_system_cost",
             "what every party spent on the pathway and bore because of it: contributions less "
             "what came back, the pool's running cost once, providers' unfunded work, acute "
-            "events, boundary waits and contracts (the sum of the parties' net costs)",
+            "events (with those after the end that need unmet before it causes), boundary "
+            "waits and contracts (the sum of the parties' net costs)",
             _total_system_cost,
             unit="currency units",
             direction=LOWER,
@@ -546,49 +553,3 @@ METRIC_NAMES = list(METRICS)
 def compute(model: PilotModel) -> dict[str, float]:
     """Every metric of a finished run."""
     return {name: metric(model) for name, metric in METRICS.items()}
-
-
-def timeseries(m: PilotModel, run: str) -> pd.DataFrame:
-    """The tidy monthly series (run, month, series, partner, value) of a finished run."""
-    months = np.arange(1, m.month + 1)
-    uc = m.service_unit_cost
-    need = m.true_need[: m.month].sum(axis=1) * uc
-    unmet = m.unmet[: m.month].sum(axis=1) * uc
-    with np.errstate(divide="ignore", invalid="ignore"):
-        unmet_share = np.where(need > 0, unmet / need, 0.0)
-    partners = [i for i in range(m.n_lines) if not m.line_own[i]]
-    blocks = [
-        ("trust", [m.line_names[i] for i in partners], m.trust_history[: m.month][:, partners]),
-        ("trust", m.payer_names, m.payer_trust_history[: m.month]),
-        ("spend", m.line_names, m.line_spend[: m.month]),
-        ("payer_spend", m.payer_names, m.payer_spend[: m.month]),
-        ("unmet_need_share", m.service_names, unmet_share),
-        ("need_cost", m.service_names, need),
-        ("funded", m.service_names, m.funded_cost_by_service[: m.month]),
-        ("acute_events", m.acute_names, m.acute[: m.month]),
-        ("balance", ["pool", "reserve"], m.pool_history[: m.month]),
-        ("cumulative_spend", ["pool"], np.cumsum(m.cost_incurred[: m.month])[:, None]),
-        ("cumulative_budget", ["pool"], np.cumsum(m.planned_spend[: m.month])[:, None]),
-    ]
-    series, partner, values = [], [], []
-    for name, labels, table in blocks:
-        if table.size == 0:
-            continue
-        series.append(np.repeat(name, table.size))
-        partner.append(np.tile(np.asarray(labels, dtype=object), len(months)))
-        values.append(table.reshape(-1))
-    n = sum(len(v) for v in values)
-    month_col = np.concatenate(
-        [np.repeat(months, len(labels)) for _, labels, t in blocks if t.size]
-    )
-    frame = pd.DataFrame(
-        {
-            "run": np.repeat(run, n),
-            "month": month_col.astype("int64"),
-            "series": np.concatenate(series),
-            "partner": np.concatenate(partner),
-            "value": np.concatenate(values).astype("float64"),
-        },
-        columns=TIMESERIES_COLUMNS,
-    )
-    return frame

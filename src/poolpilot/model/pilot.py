@@ -248,6 +248,7 @@ class PilotModel(mesa.Model):
         self.met_need = np.zeros((h, n_seg, n_svc))
         self.true_need = np.zeros((h, n_seg, n_svc))
         self.acute = np.zeros((h, len(self.acute_names)))
+        self.acute_after = np.zeros(len(self.acute_names))  # after the end: bear_after_end
         self.upstream = np.zeros(h)
         self.line_spend = np.zeros((h, self.n_lines))
         self.line_burden = np.zeros((h, self.n_lines))
@@ -434,6 +435,7 @@ class PilotModel(mesa.Model):
         self._renew_and_exit(t)
         if t == self.horizon or not self.running:
             assurance.final_audit(self, t)
+            accounts.bear_after_end(self, t)
         self.books.check(t)
         self._record(t)
         if t >= self.horizon:

@@ -159,6 +159,8 @@ class Parties:
         self.delays = np.zeros((horizon, n))
         self.contracts = np.zeros((horizon, n))
         self.benchmark = np.zeros((horizon, n))
+        # acute cost after the run's last month of need it left unmet (accounts.bear_after_end)
+        self.acute_after = np.zeros(n)
         self.paid_in = np.zeros(n)
         self.refunded = np.zeros(n)
         self.shared = np.zeros(n)  # savings shared with it (negative: what it shared out)

@@ -401,18 +401,24 @@ def ideal_pairs(data: ReportData) -> dict[str, str]:
     return out
 
 
-#: The cost metrics the return is computed from (fragmentation_cost reads as 0 when absent:
-#: folders made before the model had fragmentation costs).
+#: The cost metrics the return is computed from (fragmentation_cost and acute_cost_after_end
+#: read as 0 when absent: folders made before the model counted them).
 RETURN_METRICS = ["acute_cost", "fragmentation_cost", "pooled_funding", "running_cost"]
-RETURN_METRICS += ["total_system_cost"]
+RETURN_METRICS += ["total_system_cost", "acute_cost_after_end"]
+LATER_METRICS = ("fragmentation_cost", "acute_cost_after_end")
 RETURN_COLUMNS = ["design", "baseline", "against", "main", "measure", "mean", "low", "high"]
 RETURN_COLUMNS += ["positive", "n"]
+
+
+def _acute(v: pd.DataFrame) -> pd.Series:
+    """A run's acute cost, with the events after its end that need unmet before it causes."""
+    return v["acute_cost"] + v["acute_cost_after_end"]
 
 
 def _pathway_spend(v: pd.DataFrame) -> pd.Series:
     """What a run spent on services (with providers' unfunded work): its total system cost
     less acute events, fragmentation and the pool's running cost."""
-    return v["total_system_cost"] - v["acute_cost"] - v["fragmentation_cost"] - v["running_cost"]
+    return v["total_system_cost"] - _acute(v) - v["fragmentation_cost"] - v["running_cost"]
 
 
 def return_measures(design: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, pd.Series]:
@@ -426,7 +432,7 @@ def return_measures(design: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, p
     return {
         "return_on_pool": saved / pooled,
         "system_cost_saved": saved,
-        "acute_cost_avoided": baseline["acute_cost"] - design["acute_cost"],
+        "acute_cost_avoided": _acute(baseline) - _acute(design),
         "fragmentation_cost_avoided": baseline["fragmentation_cost"] - design["fragmentation_cost"],
         "extra_pathway_spend": _pathway_spend(design) - _pathway_spend(baseline),
         "running_cost": design["running_cost"] - baseline["running_cost"],
@@ -445,14 +451,12 @@ def pool_return(data: ReportData) -> tuple[pd.DataFrame, dict[str, str]]:
     above zero, n) and the reasons designs without a comparable baseline have none.
     """
     pairs, reasons = baseline_pairs(data)
-    need = [m for m in RETURN_METRICS if m != "fragmentation_cost"]
+    need = [m for m in RETURN_METRICS if m not in LATER_METRICS]
     if not pairs or any(c not in data.runs for c in need):
         if pairs:
             reasons.update(dict.fromkeys(pairs, "this folder lacks the cost metrics"))
         return pd.DataFrame(columns=RETURN_COLUMNS), reasons
-    runs = data.runs
-    if "fragmentation_cost" not in runs:
-        runs = runs.assign(fragmentation_cost=0.0)
+    runs = data.runs.assign(**{m: 0.0 for m in LATER_METRICS if m not in data.runs})
     values = wide(runs, RETURN_METRICS)
     lines = [(d, b, True) for d, b in pairs.items()]
     lines += [(d, b, False) for d, b in ideal_pairs(data).items()]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from poolpilot.model import metrics
+from poolpilot.model import metrics, series
 from poolpilot.model.pilot import PilotModel
 from poolpilot.model.records import EVENT_COLUMNS, TIMESERIES_COLUMNS, RunResult, RunSpec
 from poolpilot.runs.executors import StudySummary, execute
@@ -65,7 +65,7 @@ def simulate(spec: RunSpec) -> RunResult:
     """Run one pilot and turn it into its run record (module-level, so it can be shipped)."""
     model, row = _simulate(spec)
     return RunResult(
-        row=row, timeseries=metrics.timeseries(model, spec.key), events=model.events.frame(spec.key)
+        row=row, timeseries=series.timeseries(model, spec.key), events=model.events.frame(spec.key)
     )
 
 
