@@ -76,3 +76,20 @@ def test_the_sentence_flags_limits_that_are_not_significant(folder):
     assert "not significant" not in sentence(found.boxes[0], "x")  # the planted limit is sure
     weak = dataclasses.replace(found.boxes[0], quasi_p={COST: 0.3})
     assert f"The limits on {COST} are not significant" in sentence(weak, "x")
+
+
+def test_each_box_says_whether_the_pool_ended_early_and_the_need_left_unmet_inside_it(folder):
+    # a pool that "paid" because it collapsed early, or left more need unmet, shows beside it
+    found = discover(folder, f"`{COST}` > 225", threshold=0.95)
+    box = found.boxes[0]
+    inside = box.contains(found.x)
+    ended, unmet = found.outcomes["ended_early"], found.outcomes["unmet_need_share"]
+    said = found.box_table().loc[0, "sentence"]
+    assert said.startswith(sentence(box, f"`{COST}` > 225"))
+    assert (
+        f"Inside the box the pool ended early in {ended[inside].mean():.0%} of runs "
+        f"({ended[~inside].mean():.0%} outside it) and left unmet "
+        f"{unmet[inside].mean():.0%} of need ({unmet[~inside].mean():.0%} outside it)."
+    ) in said
+    everything = dataclasses.replace(box, limits={})
+    assert found.aside(everything) == ""  # a box of every run has no outside to compare

@@ -22,6 +22,9 @@ from poolpilot.runs.store import ResultsStore
 
 #: A restriction whose quasi-p-value is at or above this is flagged as possibly noise.
 SIGNIFICANT = 0.05
+#: Outcomes said beside every box, inside it and outside it: a pool that "paid" because it
+#: collapsed early, or left more need unmet, shows here (the shares of runs and of need).
+ASIDE = {"ended_early": "the pool ended early in", "unmet_need_share": "left unmet"}
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Discovery:
     y: np.ndarray
     threshold: float = 0.8
     min_mass: float = 0.05
+    #: the runs' outcomes named in ``ASIDE``, row by row with ``x``
+    outcomes: pd.DataFrame | None = None
 
     def box_table(self) -> pd.DataFrame:
         """One row per box: its rule, coverage, density, mass, and the sentence saying it."""
@@ -47,12 +52,27 @@ class Discovery:
                 "density": b.density,
                 "mass": b.mass,
                 "restricted": len(b.limits),
-                "sentence": sentence(b, self.where),
+                "sentence": sentence(b, self.where) + self.aside(b),
             }
             for i, b in enumerate(self.boxes)
         ]
         columns = ["box", "rule", "coverage", "density", "mass", "restricted", "sentence"]
         return pd.DataFrame(rows, columns=columns)
+
+    def aside(self, box: Box) -> str:
+        """What else held inside the box against outside it: whether the pool ended early, and
+        the need it left unmet (empty for a box of every run, or without those outcomes)."""
+        inside = box.contains(self.x)
+        if self.outcomes is None or inside.all() or not inside.any():
+            return ""
+        said = []
+        for column, words in ASIDE.items():
+            if column in self.outcomes:
+                values = self.outcomes[column].to_numpy(dtype=float)
+                share = f"{np.nanmean(values[inside]):.0%} of "
+                share += "runs" if column == "ended_early" else "need"
+                said.append(f"{words} {share} ({np.nanmean(values[~inside]):.0%} outside it)")
+        return f" Inside the box {' and '.join(said)}." if said else ""
 
     def limit_table(self) -> pd.DataFrame:
         """One row per box and restricted input: low, high (numbers) or levels, quasi-p."""
@@ -121,7 +141,10 @@ def discover(
     table, flags = table[known].reset_index(drop=True), flags[known]
     x = inputs_of(table, exploration)
     boxes = find_boxes(x, flags, threshold=threshold, peel_alpha=peel_alpha, min_mass=min_mass)
-    return Discovery(where, int(flags.sum()), len(table), boxes, x, flags, threshold, min_mass)
+    said = table[[c for c in ASIDE if c in table]]
+    return Discovery(
+        where, int(flags.sum()), len(table), boxes, x, flags, threshold, min_mass, said
+    )
 
 
 def _used(where: str, table: pd.DataFrame) -> list[str]:
