@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -72,3 +73,20 @@ def test_a_search_needs_levers_with_choices(tmp_path):
     design = study.prepare_design("hospital_led_post_acute", None, 6)
     with pytest.raises(ValueError, match="at least two values"):
         robust_search(design, {}, {"governance.transparency": [0.5]}, GOALS, out=tmp_path / "r")
+
+
+def test_an_interrupted_search_says_how_many_runs_it_planned_at_most(tmp_path, monkeypatch):
+    import poolpilot.analysis.robust_search as module
+    from poolpilot.runs.identity import folder_status
+
+    def interrupted(evaluate, *args):
+        evaluate(np.array([[0, 0]]))  # one candidate's futures run, then the search stops
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "_nsga2", interrupted)
+    design = study.prepare_design("hospital_led_post_acute", None, 6)
+    with pytest.raises(KeyboardInterrupt):
+        search(design, tmp_path / "r", executor="serial")
+    status = folder_status(tmp_path / "r")
+    # the status quo and one candidate, of at most the 4 settings and the status quo
+    assert (status.runs_done, status.runs_planned, status.complete) == (10, 25, False)

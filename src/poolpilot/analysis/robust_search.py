@@ -8,6 +8,7 @@ same search skips what is stored). See `poolpilot.analysis.robustness` for the m
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,11 +92,15 @@ def robust_search(
     folder = Path(out)
     seeds = exploration.seeds()
     record = {"command": command or " ".join(sys.argv), "seeds": seeds}
+    # at most every setting of the levers, or as many as the generations propose, in every
+    # future, and the status quo: an interrupted search reads as "N of at most M runs"
+    settings = math.prod(len(values) for values in levers.values())
+    most = futures * (1 + min(settings, population * generations))
     with claim_folder(folder, identity, resume=resume, overwrite=overwrite) as previous:
         write_manifest(
             folder,
             identity,
-            runs_planned=futures,
+            runs_planned=most,
             runs_done=0,
             complete=False,
             previous=previous,
