@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from poolpilot.model import PilotModel, metrics
+from poolpilot.model import PilotModel, accounts, metrics
 from poolpilot.model.state import Parties
 from poolpilot.scenario import validate_data
 from tiny import tiny_data
@@ -167,3 +167,18 @@ def test_need_unmet_in_the_last_months_raises_acute_events_after_the_end(lag, af
     assert items["account:medicaid:acute"] == pytest.approx(in_run["medicaid"] + 200.0 * after)
     assert items["account:outside:acute"] == pytest.approx(in_run["outside"] + 800.0 * after)
     assert values["acute_cost"] == pytest.approx(sum(in_run.values()))  # months 1 to 3 only
+
+
+def test_prevention_paid_for_in_the_last_months_averts_acute_events_after_the_end() -> None:
+    # prevention acts a month later, through the mean upstream spend of three months: 600 spent
+    # in month 3 is 200 a month, 2 a person, in each of months 4, 5 and 6, which leaves
+    # 1 - 0.2 * 2 / (2 + 2) = 0.9 of need: 0.1 of the baseline readmission averted in each
+    data = tiny_data(
+        providers=[{"name": "nurses", "service": "nursing", "capacity": 0}],
+        prevention={"max_need_reduction": 0.2, "half_effect_per_person": 2.0, "lag_months": 1},
+    )
+    m = PilotModel(validate_data(data, "t"), rng=1).run()
+    m.upstream[:] = [0.0, 0.0, 600.0]
+    accounts.bear_after_end(m, 3)
+    # 5 readmissions from the unmet need of month 3, less 3 x 0.1 averted
+    assert m.acute_after == pytest.approx([5.0 - 0.3])

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from poolpilot.model import silos
+from poolpilot.model import population, silos
 from poolpilot.model.smallarrays import some
 
 if TYPE_CHECKING:
@@ -43,18 +43,26 @@ def bear_costs(m: Pilot, t: int) -> None:
 
 
 def bear_after_end(m: Pilot, t: int) -> None:
-    """The acute events after the run's last month ``t`` that need left unmet in its last
-    months causes (a service's lag points past the end), borne as the events are.
+    """The acute events after the run's last month ``t`` that its last months cause, borne as
+    the events are: those need left unmet raises (a service's lag points past the end), less
+    those prevention paid for averts (its lag does too).
 
     They are the run's consequences wherever they land: without them a pool that runs to the
-    end would pay for its last months of service and be denied their lagged savings, while one
-    that ended early and handed back to the status quo would not, and would look the cheaper.
+    end would pay for its last months of service and prevention and be denied their savings,
+    while one that ended early and handed back to the status quo would not, and would look
+    the cheaper.
     """
     tail = np.zeros(len(m.service_names))
     for k, lag in enumerate(m.acute_lag.tolist()):
         if lag > 0:
             tail[k] = (m.unmet[max(0, t - lag) : t, :, k] * m.response[:, k]).sum()
-    m.acute_after = tail @ m.elasticity
+    rules = m.design.prevention
+    # the months after the end whose prevention window still reaches back into the run
+    averted = sum(
+        1.0 - population.prevention_in(t + after, m.upstream[:t], rules, m.people)
+        for after in range(1, rules.lag_months + 3)
+    )
+    m.acute_after = tail @ m.elasticity - averted * m.acute_baseline
     m.parties.acute_after = (m.acute_after * m.acute_unit_cost) @ m.bearers
 
 

@@ -139,6 +139,7 @@ class Pilot(Protocol):
     line_service: np.ndarray
     acute: np.ndarray
     acute_after: np.ndarray
+    people: int
     acute_baseline: np.ndarray
     acute_unit_cost: np.ndarray
     acute_lag: np.ndarray

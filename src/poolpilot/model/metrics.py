@@ -362,8 +362,9 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "acute_cost_after_end",
-            "cost of the acute events after the last month that need left unmet in its last "
-            "months causes (a service's lag reaches past the end); in total_system_cost",
+            "cost of the acute events after the last month that its last months cause: those "
+            "need left unmet raises, less those prevention paid for averts (their lags reach "
+            "past the end); in total_system_cost",
             lambda m: float((m.acute_after * m.acute_unit_cost).sum()),
             unit="currency units",
             direction=LOWER,
@@ -398,8 +399,8 @@ METRICS: dict[str, Metric] = {
             "total_system_cost",
             "what every party spent on the pathway and bore because of it: contributions less "
             "what came back, the pool's running cost once, providers' unfunded work, acute "
-            "events (with those after the end that need unmet before it causes), boundary "
-            "waits and contracts (the sum of the parties' net costs)",
+            "events (with those after the end that the last months cause), boundary waits "
+            "and contracts (the sum of the parties' net costs)",
             _total_system_cost,
             unit="currency units",
             direction=LOWER,

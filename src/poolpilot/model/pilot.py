@@ -38,7 +38,7 @@ from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
 from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books, Ledger
-from poolpilot.model.smallarrays import np_sum, ratio, some
+from poolpilot.model.smallarrays import ratio, some
 from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
 from poolpilot.model.tally import Tally
 from poolpilot.model.targeting import Targeting, response_matrix
@@ -265,12 +265,8 @@ class PilotModel(mesa.Model):
 
     def _realise_need(self, t: int) -> np.ndarray:
         """This month's need (segments x services), after prevention, and its split by line."""
-        p = self.design.prevention
-        lag = p.lag_months
-        lo, hi = max(0, t - 1 - lag - 2), max(0, t - lag)
-        spent = np_sum(self.upstream[lo:hi].tolist()) / (hi - lo) if hi > lo else 0.0  # mean
-        self.prevention = population.prevention_multiplier(
-            spent / self.people, p.max_need_reduction, p.half_effect_per_person
+        self.prevention = population.prevention_in(
+            t, self.upstream, self.design.prevention, self.people
         )
         need = self.need[t - 1] * self.prevention
         self.true_need[t - 1] = need

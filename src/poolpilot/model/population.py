@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from poolpilot.scenario.schema import Scenario
+from poolpilot.model.smallarrays import np_sum
+from poolpilot.scenario.schema import Prevention, Scenario
 
 
 def draw_need(scenario: Scenario, rng: np.random.Generator, months: int) -> np.ndarray:
@@ -82,3 +83,14 @@ def prevention_multiplier(upstream_per_person: float, ceiling: float, half_effec
     if upstream_per_person <= 0 or ceiling <= 0:
         return 1.0
     return 1.0 - ceiling * upstream_per_person / (upstream_per_person + half_effect)
+
+
+def prevention_in(month: int, upstream: np.ndarray, rules: Prevention, people: int) -> float:
+    """The prevention multiplier of ``month``: from the mean upstream spend per person over the
+    three months ending ``lag_months`` before it (months beyond ``upstream`` spent nothing)."""
+    lag = rules.lag_months
+    lo, hi = max(0, month - 1 - lag - 2), max(0, month - lag)
+    spent = np_sum(upstream[lo:hi].tolist()) / (hi - lo) if hi > lo else 0.0  # mean
+    return prevention_multiplier(
+        spent / people, rules.max_need_reduction, rules.half_effect_per_person
+    )

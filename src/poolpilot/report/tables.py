@@ -411,7 +411,7 @@ RETURN_COLUMNS += ["positive", "n"]
 
 
 def _acute(v: pd.DataFrame) -> pd.Series:
-    """A run's acute cost, with the events after its end that need unmet before it causes."""
+    """A run's acute cost, with the events after its end that its last months cause."""
     return v["acute_cost"] + v["acute_cost_after_end"]
 
 
