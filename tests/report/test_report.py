@@ -338,7 +338,7 @@ def test_return_on_the_pool_pairs_by_seed(study, page):
     # acute cost avoided counts the events after the end too (docs/ODD.md 3.3.10)
     acute = ["acute_cost", "acute_cost_after_end"]
     avoided = baseline[acute].sum(axis=1) - design[acute].sum(axis=1)
-    assert (design["acute_cost_after_end"] > 0).all()
+    assert (design["acute_cost_after_end"] != 0).all()  # unmet need raises, prevention averts
     saved = baseline["total_system_cost"] - design["total_system_cost"]
     per_dollar = saved / design["pooled_funding"]
     got = table.set_index("measure")
