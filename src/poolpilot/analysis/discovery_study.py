@@ -24,7 +24,10 @@ from poolpilot.runs.store import ResultsStore
 SIGNIFICANT = 0.05
 #: Outcomes said beside every box, inside it and outside it: a pool that "paid" because it
 #: collapsed early, or left more need unmet, shows here (the shares of runs and of need).
-ASIDE = {"ended_early": "the pool ended early in", "unmet_need_share": "left unmet"}
+ASIDE = {
+    "ended_early": ("the pool ended early in", "runs"),
+    "unmet_need_share": ("left unmet", "need"),
+}
 
 
 @dataclass
@@ -66,12 +69,11 @@ class Discovery:
         if self.outcomes is None or inside.all() or not inside.any():
             return ""
         said = []
-        for column, words in ASIDE.items():
+        for column, (words, of) in ASIDE.items():
             if column in self.outcomes:
                 values = self.outcomes[column].to_numpy(dtype=float)
-                share = f"{np.nanmean(values[inside]):.0%} of "
-                share += "runs" if column == "ended_early" else "need"
-                said.append(f"{words} {share} ({np.nanmean(values[~inside]):.0%} outside it)")
+                within, without = np.nanmean(values[inside]), np.nanmean(values[~inside])
+                said.append(f"{words} {within:.0%} of {of} ({without:.0%} outside it)")
         return f" Inside the box {' and '.join(said)}." if said else ""
 
     def limit_table(self) -> pd.DataFrame:

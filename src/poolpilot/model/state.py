@@ -159,7 +159,7 @@ class Parties:
         self.delays = np.zeros((horizon, n))
         self.contracts = np.zeros((horizon, n))
         self.benchmark = np.zeros((horizon, n))
-        # acute cost after the run's last month of need it left unmet (accounts.bear_after_end)
+        # acute cost after the run's last month that its last months cause (bear_after_end)
         self.acute_after = np.zeros(n)
         self.paid_in = np.zeros(n)
         self.refunded = np.zeros(n)
