@@ -20,9 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from poolpilot.model import assurance
-from poolpilot.model.smallarrays import some
+from poolpilot.model.smallarrays import pairwise_sum, python_sum, some
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -31,48 +32,20 @@ if TYPE_CHECKING:
 def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
     """Charge this month's spend by service to payers; returns the amount blocked per service.
 
-    Plain Python floats on purpose: a handful of payers and services, every month of every
-    run, where numpy's per-call overhead would cost more than the arithmetic.
+    The charging is compiled (``_charge``); it stops at a service no allowing payer can
+    cover, which validation blocks or lets through as disallowed spend, and goes on after it.
     """
     m = model
     rules = m.design.governance.validation
-    n = m.n_payers
-    active = m.payer_active.tolist()
-    balance = [
-        max(b, 0.0) if a else 0.0 for b, a in zip(m.accounts.balance.tolist(), active, strict=True)
-    ]
-    taken = [0.0] * n
-    allows = m.payer_allows_lists
-    earmarked = m.payer_earmarked_lists
-    amounts = spend.tolist()
-    blocked = [0.0] * len(amounts)
+    balance = np.where(m.payer_active, np.maximum(m.accounts.balance, 0.0), 0.0)
+    taken = np.zeros(m.n_payers)
+    blocked = np.zeros(spend.shape[0])
     own = m.holder.charge_shares()
-    for k, amount in enumerate(amounts):
-        if amount <= 0:
-            continue
-        left = amount
-        allowed = allows[k]
-        if own is not None:  # without a pool each payer pays its own contracts first
-            for i in allowed:
-                take = min(balance[i], amount * float(own[i, k]))
-                balance[i] -= take
-                taken[i] += take
-                left -= take
-        for group in (earmarked[k], allowed):
-            if left <= 0 or not group:
-                continue
-            room = sum([balance[i] for i in group])
-            if room <= 0:
-                continue
-            share = min(left, room) / room
-            for i in group:
-                take = balance[i] * share
-                balance[i] -= take
-                taken[i] += take
-                left -= take
-        if left <= 1e-9:
-            continue
-        total = sum(balance)
+    shares = _NO_SHARES if own is None else own
+    allows, earmarked = m.payer_allows, m.payer_earmarked
+    k, left = _charge(spend, balance, taken, shares, own is not None, allows, earmarked, 0)
+    while k < spend.shape[0]:  # spend left over on service k: validation decides
+        total = python_sum(balance)
         if m.rng.random() < rules.strictness or total <= 0:
             blocked[k] = left
             m.events.log(
@@ -85,15 +58,57 @@ def attribute(model: Pilot, month: int, spend: np.ndarray) -> np.ndarray:
                 evidence="no allowing payer has funds",
                 outcome="blocked",
             )
+        else:
+            charge = balance / total * left
+            balance -= charge
+            disallow(m, month, charge)
+        k, left = _charge(spend, balance, taken, shares, own is not None, allows, earmarked, k + 1)
+    if some(taken):
+        m.accounts.charge(taken)
+    miscode(m, month, spend)
+    return blocked
+
+
+#: ``_charge``'s shares when the pool's rule applies (never read)
+_NO_SHARES = np.zeros((0, 0))
+
+
+@njit(cache=True)
+def _charge(spend, balance, taken, own, by_contract, allows, earmarked, start):
+    """From service ``start`` on: each payer pays its own contracts first (``by_contract``),
+    then earmarked payers that allow the service, then pro rata by unspent balance the other
+    payers that allow it. Returns the first service with spend left over, and how much."""
+    n_payers, n_services = allows.shape
+    for k in range(start, n_services):
+        amount = spend[k]
+        if amount <= 0:
             continue
-        charge = np.array([b / total * left for b in balance])
-        for i in range(n):
-            balance[i] -= charge[i]
-        disallow(m, month, charge)
-    if any(taken):
-        m.accounts.charge(np.array(taken))
-    miscode(m, month, amounts)
-    return np.array(blocked)
+        left = amount
+        if by_contract:
+            for i in range(n_payers):
+                if allows[i, k]:
+                    due = amount * own[i, k]
+                    take = due if due < balance[i] else balance[i]  # min(balance, due)
+                    balance[i] -= take
+                    taken[i] += take
+                    left -= take
+        for earmarked_only in (True, False):
+            group = allows[:, k] & earmarked if earmarked_only else allows[:, k]
+            if left <= 0 or not group.any():
+                continue
+            room = python_sum(balance[group])
+            if room <= 0:
+                continue
+            share = (room if room < left else left) / room  # min(left, room) / room
+            for i in range(n_payers):
+                if group[i]:
+                    take = balance[i] * share
+                    balance[i] -= take
+                    taken[i] += take
+                    left -= take
+        if not left <= 1e-9:  # NaN too, as validation would see it
+            return k, left
+    return n_services, 0.0
 
 
 def disallow(m: Pilot, month: int, charge: np.ndarray) -> None:
@@ -109,10 +124,7 @@ def miscode(m: Pilot, month: int, spend: np.ndarray | list[float]) -> None:
     allocation no payer approved: a payer voting on a change sees how it is coded (the
     decision-rights matrix puts changes to a vote; changes decided alone go unchecked)."""
     rules = m.design.governance.validation
-    allocated_lines = m.allocation * m.line_active
-    allocated = float(allocated_lines.sum())
-    unchecked = float((allocated_lines * ~m.line_approved).sum())
-    exposure = unchecked / allocated if allocated > 0 else 0.0
+    exposure = _unapproved_share(m.allocation, m.line_active, m.line_approved)
     draw = 0.0 + 2.0 * m.rng.random()  # rng.uniform(0.0, 2.0), to the bit, at a third the cost
     share = rules.miscoding_rate * (1.0 - rules.strictness) * exposure * draw
     if share <= 0:
@@ -136,6 +148,14 @@ def miscode(m: Pilot, month: int, spend: np.ndarray | list[float]) -> None:
     charge = np.zeros(m.n_payers)
     charge[seat] = amount
     disallow(m, month, charge)
+
+
+@njit(cache=True)
+def _unapproved_share(allocation, active, approved):
+    """The share of the active lines' allocation that no payer approved."""
+    allocated = allocation * active
+    total = pairwise_sum(allocated)
+    return pairwise_sum(allocated * ~approved) / total if total > 0 else 0.0
 
 
 def reconcile(m: Pilot, month: int) -> None:

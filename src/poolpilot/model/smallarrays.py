@@ -8,8 +8,9 @@ floats, to the last bit, as the calls they replace (``benchmarks/check_identical
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-__all__ = ["clip", "np_sum", "ratio", "some"]
+__all__ = ["clip", "clip_value", "np_sum", "pairwise_sum", "python_sum", "ratio", "some"]
 
 #: ``np.clip``'s own ufunc: the same values (signed zeros and NaN included), called directly
 #: rather than through ``np.clip``'s wrappers, which cost three times the clipping. It lives in
@@ -62,3 +63,66 @@ def _pairwise(values: list[float]) -> float:
     half = n // 2
     half -= half % 8
     return _pairwise(values[:half]) + _pairwise(values[half:])
+
+
+# --- compiled: the same floats, inside the month's compiled rules ----------------------------
+# numba compiles these on first use and caches the machine code beside the module, so a
+# study's worker processes load it rather than compile it again.
+
+
+@njit(cache=True)
+def clip_value(x: float, low: float, high: float) -> float:
+    """``np.clip`` of one float, as numpy computes it (NaN passes through)."""
+    x = low if low > x else x  # NaN fails both comparisons and passes through
+    return high if high < x else x
+
+
+@njit(cache=True)
+def pairwise_sum(values: np.ndarray) -> float:
+    """``values.sum()`` for a 1-D float64 array, in numpy's order (see ``np_sum``)."""
+    return 0.0 + _pairwise_sum(values)
+
+
+@njit(cache=True)
+def _pairwise_sum(values: np.ndarray) -> float:
+    n = values.shape[0]
+    if n < 8:
+        total = -0.0
+        for i in range(n):
+            total += values[i]
+        return total
+    if n <= 128:
+        r = values[:8].copy()
+        stop = n - n % 8
+        for i in range(8, stop, 8):
+            for j in range(8):
+                r[j] += values[i + j]
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        for i in range(stop, n):
+            total += values[i]
+        return total
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(values[:half]) + _pairwise_sum(values[half:])
+
+
+@njit(cache=True)
+def python_sum(values: np.ndarray) -> float:
+    """Python's ``sum`` of these floats, to the bit: from 3.12 it compensates (Neumaier), so a
+    plain loop can differ from it in the last bit. Empty gives 0.0 (Python's gives 0)."""
+    n = values.shape[0]
+    if n == 0:
+        return 0.0
+    total = 0.0 + values[0]  # sum starts from the integer 0
+    c = 0.0
+    for i in range(1, n):
+        x = values[i]
+        t = total + x
+        if abs(total) >= abs(x):
+            c += (total - t) + x
+        else:
+            c += (x - t) + total
+        total = t
+    if c != 0.0 and np.isfinite(c):
+        total += c
+    return total

@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from poolpilot.model.challenges import unfairness
-from poolpilot.model.smallarrays import clip, ratio, some
+from poolpilot.model.smallarrays import clip_value, pairwise_sum, ratio
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 RIGHTS_SIGNAL = {"formal": 0.1, "informal": 0.0, "none": -0.3}
 
 
+@njit(cache=True)
 def update(
     trust: np.ndarray,
     signal: np.ndarray,
@@ -34,11 +36,16 @@ def update(
     forgetting: float,
 ) -> np.ndarray:
     """One month of trust: move toward experience, losses faster than gains; stays in [0, 1]."""
-    experience = 0.5 * (1.0 + clip(signal, -1.0, 1.0))
-    gap = experience - trust
-    rate = np.where(gap >= 0, gain_rate, min(1.0, gain_rate * loss_asymmetry))
-    moved = trust + rate * gap + forgetting * (initial - trust)
-    return clip(moved, 0.0, 1.0)
+    loss_rate = min(1.0, gain_rate * loss_asymmetry)
+    moved = np.empty(trust.shape[0])
+    for i in range(trust.shape[0]):
+        experience = 0.5 * (1.0 + clip_value(signal[i], -1.0, 1.0))
+        gap = experience - trust[i]
+        rate = gain_rate if gap >= 0 else loss_rate
+        moved[i] = clip_value(
+            trust[i] + rate * gap + forgetting * (initial[i] - trust[i]), 0.0, 1.0
+        )
+    return moved
 
 
 def effort(
@@ -72,35 +79,90 @@ def partner_signal(m: Pilot, t: int) -> np.ndarray:
     """
     gov = m.design.governance
     seen = m.experience
-    # fairness against the others (its need-fair share of the budget), less the grievance of
-    # unfunded work (how far funding falls short of need itself weighs on its standing)
-    fairness = clip(1.0 - 4.0 * unfairness(m.allocation, m.fair), -1.0, 1.0)
-    if some(m.line_burden[t - 1]):  # otherwise no grievance (0 is taken off)
-        fairness -= m.design.trust.burden_grievance * grievance(m, t)
     rights = RIGHTS_SIGNAL[gov.challenges.rights]
     if gov.challenges.rights == "formal" and gov.escalation.tiers:
         rights = 0.3
-    procedural = np.full(m.n_lines, rights + (0.2 if gov.decision_rights.enabled else -0.1))
-    if not seen.quiet:  # in a quiet month these terms are exactly zero, and not computed
-        procedural += 0.5 * seen.consulted + 0.5 * seen.overturned - 0.3 * seen.upheld_against
-        procedural -= 0.5 * (seen.unconsulted_cut > 0.02)
-    spend = m.line_spend[t - 2] if t > 1 else m.allocation
-    total = spend.sum()
-    own_share = spend[m.line_own].sum() / total if total > 0 else 0.0
-    procedural -= own_share * (1.0 - gov.coi_controls)
-    open_data = 2.0 * m.visibility - 1.0
-    return 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
+    return _partner_signal(
+        m.allocation,
+        m.fair,
+        m.line_burden[t - 1],
+        m.line_spend[t - 1],
+        m.design.trust.burden_grievance,
+        rights + (0.2 if gov.decision_rights.enabled else -0.1),
+        seen.quiet,
+        seen.consulted,
+        seen.overturned,
+        seen.upheld_against,
+        seen.unconsulted_cut,
+        m.line_spend[t - 2] if t > 1 else m.allocation,
+        m.line_own,
+        1.0 - gov.coi_controls,
+        2.0 * m.visibility - 1.0,
+    )
+
+
+@njit(cache=True)
+def _partner_signal(
+    allocation,
+    fair,
+    burden,
+    paid,
+    burden_grievance,
+    rights,
+    quiet,
+    consulted,
+    overturned,
+    upheld_against,
+    unconsulted_cut,
+    spend,
+    own,
+    uncontrolled,
+    open_data,
+):
+    # the power imbalance: the holder's own lines' share of last month's spend
+    total = pairwise_sum(spend)
+    own_share = pairwise_sum(spend[own]) / total if total > 0 else 0.0
+    signal = np.empty(allocation.shape[0])
+    for i in range(allocation.shape[0]):
+        # fairness against the others (its need-fair share of the budget), less the grievance
+        # of unfunded work (how far funding falls short of need itself weighs on its standing)
+        gap = clip_value((fair[i] - allocation[i]) / fair[i], 0.0, 1.0) if fair[i] > 0 else 0.0
+        fairness = clip_value(1.0 - 4.0 * gap, -1.0, 1.0)
+        if burden[i] > 0:
+            fairness -= burden_grievance * (burden[i] / (burden[i] + paid[i]))
+        procedural = rights
+        if not quiet:  # in a quiet month these terms are all zero
+            procedural += 0.5 * consulted[i] + 0.5 * overturned[i] - 0.3 * upheld_against[i]
+            procedural -= 0.5 * (unconsulted_cut[i] > 0.02)
+        procedural -= own_share * uncontrolled
+        signal[i] = 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
+    return signal
 
 
 def payer_signal(m: Pilot, t: int) -> np.ndarray:
     """Each payer's signal: open data and statements, independent assurance, visible results."""
     gov = m.design.governance
-    recent = (m.unmet[max(0, t - 3) : t] * m.service_unit_cost).sum()
-    need = (m.true_need[max(0, t - 3) : t] * m.service_unit_cost).sum()
-    results = 1.0 - 4.0 * (recent / need if need > 0 else 0.0)
-    # a payer counts on financial statements once it has received one (at reconciliation)
-    assured = np.where(m.accounts.statement_seen, 0.4, -0.2)
-    assured += 0.2 if gov.assurance.enabled else 0.0
-    signal = 0.35 * (2.0 * gov.transparency - 1.0) + 0.3 * assured
-    signal += 0.35 * results * (0.3 + 0.7 * gov.transparency)
+    first = max(0, t - 3)
+    return _payer_signal(
+        m.unmet[first:t],
+        m.true_need[first:t],
+        m.service_unit_cost,
+        m.accounts.statement_seen,
+        0.2 if gov.assurance.enabled else 0.0,
+        gov.transparency,
+    )
+
+
+@njit(cache=True)
+def _payer_signal(unmet, need, unit_cost, statement_seen, assurance, transparency):
+    # visible results: the last three months' unmet need, as a share of need (at cost)
+    recent = pairwise_sum((unmet * unit_cost).ravel())
+    cost = pairwise_sum((need * unit_cost).ravel())
+    results = 1.0 - 4.0 * (recent / cost if cost > 0 else 0.0)
+    signal = np.empty(statement_seen.shape[0])
+    for i in range(statement_seen.shape[0]):
+        # a payer counts on financial statements once it has received one (at reconciliation)
+        assured = (0.4 if statement_seen[i] else -0.2) + assurance
+        signal[i] = 0.35 * (2.0 * transparency - 1.0) + 0.3 * assured
+        signal[i] += 0.35 * results * (0.3 + 0.7 * transparency)
     return signal
