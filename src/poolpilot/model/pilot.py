@@ -38,7 +38,7 @@ from poolpilot.model.decisions import Approvals
 from poolpilot.model.events import EventLog
 from poolpilot.model.holders import HOLDERS, BudgetHolder
 from poolpilot.model.ledger import Books, Ledger
-from poolpilot.model.smallarrays import ratio, some
+from poolpilot.model.smallarrays import ratio
 from poolpilot.model.state import EnvelopeYear, Experience, Parties, PayerAccounts
 from poolpilot.model.tally import Tally
 from poolpilot.model.targeting import Targeting, response_matrix
@@ -445,26 +445,22 @@ class PilotModel(mesa.Model):
 
     def _update_trust(self, t: int) -> None:
         rules = self.design.trust
-        noise = rules.signal_noise
-        # lines' and payers' trust move by the same rule, element by element: in one update
-        n = self.n_lines
+        moves = self.line_active & ~self.line_own  # the holder's own lines trust it fully
         # each partner draws its noise from its own stream: lines and payers in one draw
-        signal = np.concatenate((trust.partner_signal(self, t), trust.payer_signal(self, t)))
-        moved = trust.update(
-            np.concatenate((self.trust, self.payer_trust)),
-            signal + noise * normals(self.partners),
+        self.trust, self.payer_trust = trust.move(
+            self.trust,
+            self.payer_trust,
+            np.concatenate((trust.partner_signal(self, t), trust.payer_signal(self, t))),
+            rules.signal_noise * normals(self.partners),
             self.partners_initial,
             rules.gain_rate,
             rules.loss_asymmetry,
             rules.forgetting,
+            self.experience.unconsulted_cut,
+            1.0 - self.visibility,
+            moves,
+            self.payer_active,
         )
-        lines, payers = moved[:n], moved[n:]
-        seen = self.experience
-        if not seen.quiet and some(seen.unconsulted_cut):  # otherwise a factor of exactly 1
-            lines *= 1.0 - seen.unconsulted_cut * (1.0 - self.visibility)
-        moves = self.line_active & ~self.line_own  # the holder's own lines trust it fully
-        self.trust = np.where(moves, lines, self.trust)
-        self.payer_trust = np.where(self.payer_active, payers, self.payer_trust)
         # a partner disengages below its threshold and re-engages above it
         crossed = moves & ((self.trust < self.disengage_threshold) != self.disengaged)
         for line in crossed.nonzero()[0].tolist():

@@ -48,6 +48,44 @@ def update(
     return moved
 
 
+@njit(cache=True)
+def move(
+    lines: np.ndarray,
+    payers: np.ndarray,
+    signal: np.ndarray,
+    noise: np.ndarray,
+    initial: np.ndarray,
+    gain_rate: float,
+    loss_asymmetry: float,
+    forgetting: float,
+    unconsulted_cut: np.ndarray,
+    hidden: float,
+    lines_move: np.ndarray,
+    payers_move: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The month's trust of lines and payers (``signal`` and ``noise``: lines, then payers):
+    one update for both; a cut made without asking costs a line trust at once, less the more
+    it can see (``hidden`` is one less visibility); only partners in ``*_move`` move."""
+    n = lines.shape[0]
+    moved = update(
+        np.concatenate((lines, payers)),
+        signal + noise,
+        initial,
+        gain_rate,
+        loss_asymmetry,
+        forgetting,
+    )
+    new_lines = lines.copy()
+    for i in range(n):
+        if lines_move[i]:  # no cut: a factor of exactly 1
+            new_lines[i] = moved[i] * (1.0 - unconsulted_cut[i] * hidden)
+    new_payers = payers.copy()
+    for i in range(payers.shape[0]):
+        if payers_move[i]:
+            new_payers[i] = moved[n + i]
+    return new_lines, new_payers
+
+
 def effort(
     base_effort: np.ndarray, trust: np.ndarray, sensitivity: float, disengaged: np.ndarray
 ) -> np.ndarray:
