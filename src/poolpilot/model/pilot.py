@@ -225,9 +225,6 @@ class PilotModel(mesa.Model):
                 self.elasticity[k, events.index(sv.averts)] = sv.elasticity
         # each segment's response to each service, and where delivery is aimed (targeting.py)
         self.response = response_matrix(s)
-        self.acute_lag_max = int(self.acute_lag.max(initial=0))
-        every = self.service_index = np.arange(n_svc)
-        self.response_by_service = self.response[:, every].T  # laid out as the mask gives it
         self.targeting = Targeting(s, self.response, self.elasticity, self.acute_unit_cost)
         self.community_service = np.array([sv.kind == "community" for sv in s.services])
         self.service_unit_cost = np.array([sv.unit_cost for sv in s.services], dtype=float)
@@ -351,16 +348,7 @@ class PilotModel(mesa.Model):
         self.unmet[t - 1] = np.maximum(need - served, 0.0)
         # unmet need of each service in the month its lag points back to (0 before month 1),
         # weighted by each segment's response to the service
-        months = t - 1 - self.acute_lag
-        if t > self.acute_lag_max:  # every lag points into the run: the same, without the mask
-            unmet = self.unmet[months, :, self.service_index]
-            lagged = (unmet * self.response_by_service).sum(axis=1)
-        else:
-            seen = (months >= 0).nonzero()[0]
-            lagged = np.zeros(n_svc)
-            lagged[seen] = (self.unmet[months[seen], :, seen] * self.response[:, seen].T).sum(
-                axis=1
-            )
+        lagged = population.lagged_unmet(self.unmet, t, self.acute_lag, self.response)
         self.acute[t - 1] = self.acute_baseline * self.prevention + lagged @ self.elasticity
 
     # --- the verbs the rules act through ------------------------------------------------

@@ -25,6 +25,7 @@ in docs/parameters.md.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from poolpilot.model.smallarrays import np_sum
 from poolpilot.scenario.schema import Prevention, Scenario
@@ -94,3 +95,19 @@ def prevention_in(month: int, upstream: np.ndarray, rules: Prevention, people: i
     return prevention_multiplier(
         spent / people, rules.max_need_reduction, rules.half_effect_per_person
     )
+
+
+@njit(cache=True)
+def lagged_unmet(unmet: np.ndarray, t: int, lag: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """Per service, the unmet need of month ``t - lag_k`` weighted by each segment's response
+    (``sum_s response_s,k * unmet[t - lag_k, s, k]``; 0 where the lag points before month 1)."""
+    n_segments, n_services = response.shape
+    out = np.zeros(n_services)
+    for k in range(n_services):
+        month = t - 1 - lag[k]
+        if month >= 0:
+            total = 0.0
+            for s in range(n_segments):
+                total += unmet[month, s, k] * response[s, k]
+            out[k] = total
+    return out

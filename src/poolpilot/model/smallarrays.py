@@ -10,7 +10,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["clip", "clip_value", "np_sum", "pairwise_sum", "python_sum", "ratio", "some"]
+__all__ = [
+    "clip",
+    "clip_value",
+    "maximum",
+    "minimum",
+    "np_sum",
+    "pairwise_sum",
+    "python_sum",
+    "ratio",
+    "some",
+]
 
 #: ``np.clip``'s own ufunc: the same values (signed zeros and NaN included), called directly
 #: rather than through ``np.clip``'s wrappers, which cost three times the clipping. It lives in
@@ -75,6 +85,18 @@ def clip_value(x: float, low: float, high: float) -> float:
     """``np.clip`` of one float, as numpy computes it (NaN passes through)."""
     x = low if low > x else x  # NaN fails both comparisons and passes through
     return high if high < x else x
+
+
+@njit(cache=True)
+def minimum(a: float, b: float) -> float:
+    """``np.minimum`` of two floats (NaN wins)."""
+    return a if (a <= b or a != a) else b
+
+
+@njit(cache=True)
+def maximum(a: float, b: float) -> float:
+    """``np.maximum`` of two floats (NaN wins)."""
+    return a if (a >= b or a != a) else b
 
 
 @njit(cache=True)

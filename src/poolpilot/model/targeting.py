@@ -26,8 +26,9 @@ still unmet, in proportion to it, once.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from poolpilot.model.smallarrays import ratio
+from poolpilot.model.smallarrays import maximum, minimum
 from poolpilot.scenario.schema import Scenario
 
 
@@ -42,18 +43,42 @@ def response_matrix(scenario: Scenario) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
 def by_need(need: np.ndarray, reach: np.ndarray, supply: np.ndarray) -> np.ndarray:
     """Supply (per service) spread over segments in proportion to reachable need, capped at need."""
-    total = reach.sum(axis=0)
-    return np.minimum(ratio(reach, total, where=total > 0) * supply, need)
+    n_segments, n_services = need.shape
+    served = np.empty((n_segments, n_services))
+    for k in range(n_services):
+        total = column_sum(reach, k)
+        for s in range(n_segments):
+            share = reach[s, k] / total if total > 0 else 0.0
+            served[s, k] = minimum(share * supply[k], need[s, k])
+    return served
 
 
+@njit(cache=True)
 def spread_left(need: np.ndarray, served: np.ndarray, supply: np.ndarray) -> np.ndarray:
     """What the segments could not absorb goes to the need still unmet, in proportion, once."""
-    left = supply - served.sum(axis=0)
-    room = need - served
-    room_total = room.sum(axis=0)
-    return served + ratio(room, room_total, where=room_total > 0) * np.maximum(left, 0.0)
+    n_segments, n_services = need.shape
+    out = np.empty((n_segments, n_services))
+    for k in range(n_services):
+        left = maximum(supply[k] - column_sum(served, k), 0.0)
+        room_total = 0.0
+        for s in range(n_segments):
+            room_total += need[s, k] - served[s, k]
+        for s in range(n_segments):
+            room = need[s, k] - served[s, k]
+            out[s, k] = served[s, k] + (room / room_total if room_total > 0 else 0.0) * left
+    return out
+
+
+@njit(cache=True)
+def column_sum(values: np.ndarray, k: int) -> float:
+    """``values.sum(axis=0)[k]`` for a few rows: row after row, as numpy adds them."""
+    total = 0.0
+    for s in range(values.shape[0]):
+        total += values[s, k]
+    return total
 
 
 class Targeting:
