@@ -7,7 +7,17 @@ import warnings
 import numpy as np
 
 from poolpilot.model.challenges import unfairness
-from poolpilot.model.smallarrays import clip, np_sum, ratio, some
+from poolpilot.model.smallarrays import (
+    clip,
+    clip_value,
+    maximum,
+    minimum,
+    np_sum,
+    pairwise_sum,
+    python_sum,
+    ratio,
+    some,
+)
 
 
 def _arrays(seed: int, count: int):
@@ -44,3 +54,29 @@ def test_unfairness_of_a_tiny_fair_share_is_clipped_without_a_warning():
         warnings.simplefilter("error")  # the overflow to inf is expected, and clipped
         gap = unfairness(np.array([5.0, 0.0, 1.0]), np.array([1e-320, 1e-320, 2.0]))
     assert gap.tolist() == [0.0, 1.0, 0.5]
+
+
+def test_compiled_sums_are_numpys_and_pythons_bit_for_bit():
+    for a in _arrays(2, 2000):
+        assert pairwise_sum(a) == float(a.sum())
+        assert python_sum(a) == float(sum(a.tolist()))
+    # compensation: Python's sum keeps the 1.0 that a plain loop loses
+    assert python_sum(np.array([1e16, 1.0, -1e16])) == 1.0
+    assert pairwise_sum(np.array([1e16, 1.0, -1e16])) == 0.0
+    assert python_sum(np.array([1e308, 1e308, -1e308])) == float("inf")
+
+
+def test_compiled_clip_minimum_and_maximum_are_numpys():
+    values = (-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, float("inf"), float("nan"))
+    for x in values:
+        for y in values:
+            pairs = [
+                (clip_value(x, -1.0, y), np.clip(np.float64(x), -1.0, y)),
+                (clip_value(x, y, 1.0), np.clip(np.float64(x), y, 1.0)),
+                (minimum(x, y), np.minimum(x, y)),
+                (maximum(x, y), np.maximum(x, y)),
+            ]
+            for ours, numpys in pairs:
+                assert float(ours).hex() == float(numpys).hex() or (
+                    ours != ours and numpys != numpys
+                )

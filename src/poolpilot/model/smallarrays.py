@@ -83,20 +83,22 @@ def _pairwise(values: list[float]) -> float:
 @njit(cache=True)
 def clip_value(x: float, low: float, high: float) -> float:
     """``np.clip`` of one float, as numpy computes it (NaN passes through)."""
-    x = low if low > x else x  # NaN fails both comparisons and passes through
+    if x != x or low != low or high != high:  # NaN, in the value or a bound, is the result
+        return x + low + high
+    x = low if low > x else x  # at a bound, x is kept (its signed zero too)
     return high if high < x else x
 
 
 @njit(cache=True)
 def minimum(a: float, b: float) -> float:
     """``np.minimum`` of two floats (NaN wins)."""
-    return a if (a <= b or a != a) else b
+    return a if (a < b or a != a) else b
 
 
 @njit(cache=True)
 def maximum(a: float, b: float) -> float:
     """``np.maximum`` of two floats (NaN wins)."""
-    return a if (a >= b or a != a) else b
+    return a if (a > b or a != a) else b
 
 
 @njit(cache=True)
