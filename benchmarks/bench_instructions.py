@@ -13,6 +13,12 @@ versions. Each count takes one to two minutes: valgrind runs Python some 50 time
     python benchmarks/bench_instructions.py [--runs 20] [--against /tmp/base/src]
 
 valgrind is a system package (``apt-get install valgrind``), needed here only.
+
+Since the month's numeric rules are compiled with numba (2026-12-04), the count no longer
+measures what a run costs: under valgrind each metrics-only run counted about 1.2 billion
+instructions (much of it in ``__tls_get_addr``'s slow path and LLVM, which a native run does
+not take), against some 60 million natively by its CPU time. Compare versions compiled the
+same way with it, or time them (``bench_model.py``, alternating the two in the same minutes).
 """
 
 from __future__ import annotations
