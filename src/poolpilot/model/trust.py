@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from poolpilot.model.challenges import unfairness
-from poolpilot.model.smallarrays import clip_value, pairwise_sum, ratio
+from poolpilot.model.smallarrays import clip_value, pairwise_sum
 
 if TYPE_CHECKING:
     from poolpilot.model.interface import Pilot
@@ -92,12 +92,6 @@ def effort(
     """Share of funded capacity delivered: falls with low trust, and more when disengaged."""
     out = base_effort * (1.0 - sensitivity * (1.0 - trust))
     return np.where(disengaged, out * 0.8, out)
-
-
-def grievance(m: Pilot, t: int) -> np.ndarray:
-    """Each line's unfunded work this month, as a share of what it did (paid and unpaid)."""
-    burden, paid = m.line_burden[t - 1], m.line_spend[t - 1]
-    return ratio(burden, burden + paid, where=burden > 0)
 
 
 def shortfall(m: Pilot, t: int) -> np.ndarray:
