@@ -72,3 +72,4 @@ benchmark: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) results/demo
+	find src -name '*.nb[ic]' -delete  # numba's compiled caches

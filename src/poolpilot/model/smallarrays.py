@@ -77,7 +77,9 @@ def _pairwise(values: list[float]) -> float:
 
 # --- compiled: the same floats, inside the month's compiled rules ----------------------------
 # numba compiles these on first use and caches the machine code beside the module, so a
-# study's worker processes load it rather than compile it again.
+# study's worker processes load it rather than compile it again. A cached function is compiled
+# again when its own file changes, not when a helper it calls from another file does: after
+# changing a helper here, delete the caches (``find src -name '*.nb[ic]' -delete``).
 
 
 @njit(cache=True)
