@@ -43,36 +43,8 @@ def ratio(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
 
 
 def np_sum(values: list[float]) -> float:
-    """The sum numpy gives for a 1-D float64 array of these values, on plain floats.
-
-    numpy sums pairwise (``pairwise_sum`` in its loops): one running sum below 8 values, eight
-    partial sums combined as a tree up to 128, halves recursively beyond; the reduction adds
-    that to its identity, 0.0. Python's ``sum`` compensates (3.12) and a plain loop runs left
-    to right: both can differ from numpy in the last bit.
-    """
-    return 0.0 + _pairwise(values)
-
-
-def _pairwise(values: list[float]) -> float:
-    n = len(values)
-    if n < 8:
-        total = -0.0
-        for v in values:
-            total += v
-        return total
-    if n <= 128:
-        r = values[:8]
-        stop = n - n % 8
-        for i in range(8, stop, 8):
-            for j in range(8):
-                r[j] += values[i + j]
-        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        for v in values[stop:]:
-            total += v
-        return total
-    half = n // 2
-    half -= half % 8
-    return _pairwise(values[:half]) + _pairwise(values[half:])
+    """The sum numpy gives for a 1-D float64 array of these values (``pairwise_sum``)."""
+    return pairwise_sum(np.asarray(values, dtype=np.float64))
 
 
 # --- compiled: the same floats, inside the month's compiled rules ----------------------------
@@ -105,7 +77,13 @@ def maximum(a: float, b: float) -> float:
 
 @njit(cache=True)
 def pairwise_sum(values: np.ndarray) -> float:
-    """``values.sum()`` for a 1-D float64 array, in numpy's order (see ``np_sum``)."""
+    """``values.sum()`` for a 1-D float64 array, in numpy's order.
+
+    numpy sums pairwise (``pairwise_sum`` in its loops): one running sum below 8 values, eight
+    partial sums combined as a tree up to 128, halves recursively beyond; the reduction adds
+    that to its identity, 0.0. Python's ``sum`` compensates (3.12) and a plain loop runs left
+    to right: both can differ from numpy in the last bit.
+    """
     return 0.0 + _pairwise_sum(values)
 
 
