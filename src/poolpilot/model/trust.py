@@ -121,7 +121,6 @@ def partner_signal(m: Pilot, t: int) -> np.ndarray:
         m.line_spend[t - 1],
         m.design.trust.burden_grievance,
         rights + (0.2 if gov.decision_rights.enabled else -0.1),
-        seen.quiet,
         seen.consulted,
         seen.overturned,
         seen.upheld_against,
@@ -141,7 +140,6 @@ def _partner_signal(
     paid,
     burden_grievance,
     rights,
-    quiet,
     consulted,
     overturned,
     upheld_against,
@@ -162,10 +160,8 @@ def _partner_signal(
         fairness = clip_value(1.0 - 4.0 * gap, -1.0, 1.0)
         if burden[i] > 0:
             fairness -= burden_grievance * (burden[i] / (burden[i] + paid[i]))
-        procedural = rights
-        if not quiet:  # in a quiet month these terms are all zero
-            procedural += 0.5 * consulted[i] + 0.5 * overturned[i] - 0.3 * upheld_against[i]
-            procedural -= 0.5 * (unconsulted_cut[i] > 0.02)
+        procedural = rights + (0.5 * consulted[i] + 0.5 * overturned[i] - 0.3 * upheld_against[i])
+        procedural -= 0.5 * (unconsulted_cut[i] > 0.02)
         procedural -= own_share * uncontrolled
         signal[i] = 0.45 * fairness + 0.3 * procedural + 0.25 * open_data
     return signal
